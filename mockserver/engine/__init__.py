@@ -1,0 +1,1 @@
+"""Generic, spec-driven resource behaviour shared by every vendor."""

@@ -1,0 +1,1 @@
+"""Deterministic fake data: Faker fills small pools once, a seeded Random samples them fast."""

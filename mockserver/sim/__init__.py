@@ -1,0 +1,1 @@
+"""Cross-cutting simulation of a live CRM: clock, rate limits (more in later issues)."""

@@ -1,0 +1,65 @@
+"""Fixed-window request counters kept in the store, so every worker process shares them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mockserver.store import DocumentStore
+
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS rate_counters (key TEXT NOT NULL, window INTEGER NOT NULL, "
+    "start INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, window))"
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    seconds: int
+    limit: int | None  # None: unlimited in this window
+
+
+@dataclass(frozen=True)
+class RateState:
+    limit: int
+    remaining: int
+    reset: int  # epoch seconds when the first window (the one in Limit) starts again
+    retry_after: int  # 0 unless exceeded
+    exceeded: bool
+
+
+def ensure_table(store: DocumentStore) -> None:
+    store.execute(_TABLE)
+
+
+def hit(store: DocumentStore, key: str, windows: list[Window], now: float) -> RateState:
+    """Count one request against every window and report the tightest one."""
+    epoch = int(now)
+    counts = {}
+    for w in windows:
+        start = epoch - epoch % w.seconds
+        row = store.execute(
+            "INSERT INTO rate_counters (key, window, start, count) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT(key, window) DO UPDATE SET "
+            "count = CASE WHEN start = excluded.start THEN count + 1 ELSE 1 END, "
+            "start = excluded.start RETURNING count",
+            (key, w.seconds, start),
+        )
+        counts[w.seconds] = (start, row[0][0])
+    first = windows[0]
+    first_start, _ = counts[first.seconds]
+    remaining: list[int] = []
+    retry_after = 0
+    for w in windows:
+        if w.limit is None:
+            continue
+        start, count = counts[w.seconds]
+        remaining.append(max(0, w.limit - count))
+        if count > w.limit:
+            retry_after = max(retry_after, start + w.seconds - epoch)
+    return RateState(
+        limit=first.limit if first.limit is not None else 0,
+        remaining=min(remaining) if remaining else 0,
+        reset=first_start + first.seconds,
+        retry_after=retry_after,
+        exceeded=retry_after > 0,
+    )

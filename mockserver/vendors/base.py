@@ -1,0 +1,142 @@
+"""The parts every vendor supplies, with defaults that suit a plain REST API.
+
+A vendor is a ``Dialect`` (how it speaks: auth, errors, ids, envelopes, dates), ``Rules``
+(what its domain does on writes and reads) and ``handlers`` (operations that are not plain
+create / get / list / update / delete). Shared code calls these and never asks which vendor it is.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from mockserver.engine.context import Principal, Reply, RequestContext
+from mockserver.engine.errors import ApiError
+from mockserver.engine.spec import VendorSpec
+
+if TYPE_CHECKING:
+    from mockserver.settings import Settings
+    from mockserver.store import DocumentStore
+
+Handler = Callable[[RequestContext], Any]
+
+
+class Dialect:
+    """Wire conventions. Subclasses override what their vendor does differently."""
+
+    id_field = "id"
+
+    def authenticate(self, ctx: RequestContext) -> Principal | None:
+        return None
+
+    def before_request(self, ctx: RequestContext) -> None:
+        """Hook for limits and faults, after authentication and before validation."""
+
+    def decorate(self, ctx: RequestContext, reply: Reply) -> None:
+        """Add headers every answer carries (rate limits, request ids)."""
+
+    def render_error(self, ctx: RequestContext | None, err: ApiError, request_id: str) -> Reply:
+        return Reply(err.status, {"message": err.message}, dict(err.headers))
+
+    def list_envelope(self, ctx: RequestContext, items: list[Any], page: int, size: int, total: int) -> Any:
+        return {"data": items, "page": page, "size": size, "total": total}
+
+    def delete_result(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> Any:
+        return None
+
+    def timestamp(self, moment: datetime) -> Any:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def filter_value(self, ctx: RequestContext, spec: dict[str, Any], value: Any) -> Any:
+        """Normalise a filter value to the stored representation (dates, mostly)."""
+        if spec.get("type") != "datetime":
+            return value
+        try:
+            if len(value) == 10:
+                day = datetime.fromisoformat(value).date()
+                bound = time.max if spec.get("op") in ("lte", "lt") else time.min
+                moment = datetime.combine(day, bound, tzinfo=UTC).replace(microsecond=0)
+            else:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=UTC)
+        except ValueError as exc:
+            raise ApiError("validation", "Invalid date", {spec.get("param", "date"): str(exc)}) from exc
+        return self.timestamp(moment)
+
+    def label(self, resource: str) -> str:
+        """How error messages name one record of a resource."""
+        name = resource[:-1] if resource.endswith("s") else resource
+        return name.replace("_", " ").capitalize()
+
+
+class Rules:
+    """Domain behaviour around the generic writes. Defaults store what the client sent."""
+
+    def before_create(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> dict:
+        return doc
+
+    def after_create(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> None:
+        pass
+
+    def before_update(
+        self, ctx: RequestContext, resource: str, old: dict[str, Any], changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {**old, **changes}
+
+    def after_update(
+        self, ctx: RequestContext, resource: str, old: dict[str, Any], new: dict[str, Any]
+    ) -> None:
+        pass
+
+    def before_delete(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> None:
+        pass
+
+    def after_delete(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> None:
+        pass
+
+    def present(self, ctx: RequestContext, resource: str, docs: list[dict]) -> list[Any]:
+        """Stored documents as the API shows them (resolved references, derived fields)."""
+        return docs
+
+
+@dataclass
+class Vendor:
+    key: str
+    title: str
+    spec: VendorSpec
+    dialect: Dialect
+    rules: Rules
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    seeder: Callable[[DocumentStore, Vendor, int, datetime, int], None] | None = None
+    demo_credentials: dict[str, str] = field(default_factory=dict)
+
+    def collection(self, resource: str) -> str:
+        return f"{self.key}_{resource}"
+
+    def setup_store(self, store: DocumentStore) -> None:
+        for res in self.spec.resources.values():
+            store.ensure_collection(self.collection(res.name), res.indexes)
+        for name, indexes in self.extra_collections().items():
+            store.ensure_collection(self.collection(name), indexes)
+
+    def extra_collections(self) -> dict[str, tuple[Any, ...]]:
+        """Collections the dialect keeps that the spec does not expose (keys, tokens)."""
+        return getattr(self.dialect, "private_collections", {})
+
+    def seed(self, store: DocumentStore, settings: Settings, now: datetime) -> None:
+        if self.seeder is not None:
+            self.seeder(store, self, settings.seed, now, settings.seed_records)
+
+    def check_handlers(self) -> None:
+        """Fail at start-up, not at request time, when the spec names a missing handler."""
+        for op in self.spec.operations.values():
+            if op.action == "custom" and op.handler not in self.handlers:
+                raise LookupError(f"{self.key}: no handler {op.handler!r} for {op.operation_id}")
+
+
+def seeded_rng(seed: int, stream: str) -> random.Random:
+    return random.Random(f"{seed}:{stream}")
