@@ -42,6 +42,10 @@ def _error_handler(runtime: Runtime):
             log.error("error in Connexion layer: %r", exc)
         message = getattr(exc, "detail", None) or str(exc) or kind
         headers = dict(getattr(exc, "headers", None) or {})
+        allowed = runtime.allowed_methods(request.url.path) if int(status) == 405 else []
+        if allowed:
+            # The router knows one operation's route; Allow lists every method the spec documents.
+            headers["Allow"] = ", ".join(allowed)
         reply = runtime.error_reply(request.url.path, ApiError(kind, str(message), headers=headers))
         payload, raw_headers = encode(reply)
         return ConnexionResponse(

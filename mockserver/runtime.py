@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from mockserver.engine.context import Reply
@@ -40,17 +42,19 @@ class Runtime:
         """Create collections, and seed once when the store is new. True when it seeded."""
         with self.store.transaction():
             ratelimit.ensure_table(self.store)
+            seeding = self.settings.seed_on_start and self.store.get_meta("seeded") is None
             for vendor in self.vendors.values():
-                vendor.setup_store(self.store)
-            if not self.settings.seed_on_start or self.store.get_meta("seeded") is not None:
-                return False
-            self._seed()
-            return True
+                vendor.setup_store(self.store, indexes=not seeding)
+            if seeding:
+                self._seed()
+            return seeding
 
     def _seed(self) -> None:
+        """Seed into bare tables, then build the indexes once: much faster than per row."""
         now = self.clock.now()
         for vendor in self.vendors.values():
             vendor.seed(self.store, self.settings, now)
+            vendor.setup_store(self.store, indexes=True)
         self.store.set_meta("seeded", str(self.settings.seed))
 
     def reset(self) -> None:
@@ -58,7 +62,7 @@ class Runtime:
         with self.store.transaction():
             self.store.drop_all()
             for vendor in self.vendors.values():
-                vendor.setup_store(self.store)
+                vendor.setup_store(self.store, indexes=False)
             self._seed()
 
     # -- routing ------------------------------------------------------------------------------
@@ -68,10 +72,22 @@ class Runtime:
         return self._ops.get((base_path, op_id))
 
     def vendor_for_path(self, path: str) -> Vendor | None:
+        found = self.mount_for_path(path)
+        return found[1] if found else None
+
+    def mount_for_path(self, path: str) -> tuple[str, Vendor] | None:
+        """The longest mount (base path, vendor) that ``path`` lies under."""
         for base, vendor in self._mounts:
             if path == base or path.startswith(base + "/"):
-                return vendor
+                return base, vendor
         return None
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods the specs document for a concrete path (a 405's ``Allow``); HEAD with GET."""
+        methods = {op.method for _, op in self._ops.values() if _path_pattern(op.mount + op.path).match(path)}
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
 
     def mounts(self) -> list[tuple[str, Vendor]]:
         return list(self._mounts)
@@ -89,13 +105,23 @@ class Runtime:
         return self.error_reply(path, ApiError("not_found", f"No route for {scope['method']} {path}"))
 
     def error_reply(self, path: str, err: ApiError) -> Reply:
-        vendor = self.vendor_for_path(path)
+        found = self.mount_for_path(path)
         request_id = new_request_id()
-        if vendor is None:
+        if found is None:
             return Reply(err.status, {"error": err.kind, "message": err.message})
+        mount, vendor = found
         reply = vendor.dialect.render_error(None, err, request_id)
+        vendor.dialect.decorate_unmatched(mount, reply, self.clock.now())
         reply.headers.setdefault("X-Request-Id", request_id)
         return reply
+
+
+@functools.lru_cache(maxsize=1024)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """``/v1/leads/{lead_id}`` as a regex matching concrete paths (one segment per parameter)."""
+    parts = re.split(r"(\{[^}/]+\})", template)
+    body = "".join("[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts)
+    return re.compile(body + r"\Z")
 
 
 def open_store(path: str) -> DocumentStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from mockserver.store import DocumentStore
@@ -27,8 +28,12 @@ class RateState:
     exceeded: bool
 
 
+def _db(store: DocumentStore) -> sqlite3.Connection:
+    return store.side_connection("ratelimit")
+
+
 def ensure_table(store: DocumentStore) -> None:
-    store.execute(_TABLE)
+    _db(store).execute(_TABLE)
 
 
 def hit(store: DocumentStore, key: str, windows: list[Window], now: float) -> RateState:
@@ -37,14 +42,14 @@ def hit(store: DocumentStore, key: str, windows: list[Window], now: float) -> Ra
     counts = {}
     for w in windows:
         start = epoch - epoch % w.seconds
-        row = store.execute(
+        rows = _db(store).execute(
             "INSERT INTO rate_counters (key, window, start, count) VALUES (?, ?, ?, 1) "
             "ON CONFLICT(key, window) DO UPDATE SET "
             "count = CASE WHEN start = excluded.start THEN count + 1 ELSE 1 END, "
             "start = excluded.start RETURNING count",
             (key, w.seconds, start),
         )
-        counts[w.seconds] = (start, row[0][0])
+        counts[w.seconds] = (start, rows.fetchall()[0][0])  # drained: the write completes now
     first = windows[0]
     first_start, _ = counts[first.seconds]
     remaining: list[int] = []

@@ -84,6 +84,12 @@ class DocumentStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._known: set[str] = set()
+        # Derived values (list totals, due-date scans) are cached until any write: ours, counted
+        # here, or another worker's, seen through PRAGMA data_version.
+        self._local_writes = 0
+        self._memo_version: tuple[int, int] = (-1, -1)
+        self._memo: dict[Any, Any] = {}
+        self._side: dict[str, sqlite3.Connection] = {}
         pragmas = ["synchronous=NORMAL", "busy_timeout=30000", "temp_store=MEMORY"]
         if path != ":memory:":
             pragmas.insert(0, "journal_mode=WAL")
@@ -92,7 +98,35 @@ class DocumentStore:
         self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
 
     def close(self) -> None:
+        for conn in self._side.values():
+            conn.close()
         self._conn.close()
+
+    def side_connection(self, name: str) -> sqlite3.Connection:
+        """A separate database beside the main one, for high-churn simulation state (rate
+        counters) whose writes must not invalidate the document caches."""
+        if name not in self._side:
+            path = ":memory:" if self.path == ":memory:" else f"{self.path}.{name}"
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+            if path != ":memory:":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._side[name] = conn
+        return self._side[name]
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """``compute()`` once per state of the data: recomputed after any committed write."""
+        version = (self._conn.execute("PRAGMA data_version").fetchone()[0], self._local_writes)
+        if version != self._memo_version:
+            self._memo.clear()
+            self._memo_version = version
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def _wrote(self) -> None:
+        self._local_writes += 1
 
     # -- schema -------------------------------------------------------------------------------
     def ensure_collection(self, name: str, indexes: Iterable[str | Sequence[str]] = ()) -> None:
@@ -117,6 +151,7 @@ class DocumentStore:
 
     def drop_all(self) -> None:
         """Remove every collection and meta entry: an empty store."""
+        self._wrote()
         with self.transaction():
             for name in self.collections():
                 self._conn.execute(f"DROP TABLE IF EXISTS {_table(name)}")
@@ -164,8 +199,8 @@ class DocumentStore:
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
             "DO UPDATE SET value = CAST(value AS INTEGER) + ? RETURNING value",
             (key, str(by), by),
-        ).fetchone()
-        return int(row[0])
+        ).fetchall()  # drain RETURNING so the write statement completes now
+        return int(row[0][0])
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Raw SQL for simulation tables the store does not model (rate counters)."""
@@ -218,12 +253,14 @@ class DocumentStore:
         return row is not None
 
     def insert(self, collection: str, doc: dict[str, Any]) -> None:
+        self._wrote()
         self._conn.execute(
             f"INSERT INTO {_table(collection)} (id, doc) VALUES (?, ?)",
             (doc["id"], orjson.dumps(doc).decode()),
         )
 
     def insert_many(self, collection: str, docs: Iterable[dict[str, Any]]) -> None:
+        self._wrote()
         dumps = orjson.dumps
         self._conn.executemany(
             f"INSERT INTO {_table(collection)} (id, doc) VALUES (?, ?)",
@@ -231,17 +268,20 @@ class DocumentStore:
         )
 
     def replace(self, collection: str, doc: dict[str, Any]) -> None:
+        self._wrote()
         self._conn.execute(
             f"UPDATE {_table(collection)} SET doc = ? WHERE id = ?",
             (orjson.dumps(doc).decode(), doc["id"]),
         )
 
     def delete(self, collection: str, doc_id: str) -> bool:
+        self._wrote()
         cur = self._conn.execute(f"DELETE FROM {_table(collection)} WHERE id = ?", (doc_id,))
         return cur.rowcount > 0
 
     def delete_where(self, collection: str, conditions: Sequence[Condition]) -> list[str]:
         """Delete the matching documents and return their ids (for cascades)."""
+        self._wrote()
         where, params = self._where(conditions)
         rows = self._conn.execute(f"DELETE FROM {_table(collection)}{where} RETURNING id", params).fetchall()
         return [r[0] for r in rows]
@@ -268,7 +308,8 @@ class DocumentStore:
         if collection not in self._known:
             return 0
         where, params = self._where(conditions)
-        return self._conn.execute(f"SELECT count(*) FROM {_table(collection)}{where}", params).fetchone()[0]
+        sql = f"SELECT count(*) FROM {_table(collection)}{where}"
+        return self.memo(("count", sql, tuple(params)), lambda: self._conn.execute(sql, params).fetchone()[0])
 
     def find(
         self,
@@ -297,10 +338,13 @@ class DocumentStore:
             query_params = params
         rows = self._conn.execute(sql, query_params).fetchall()
         items = [orjson.loads(r[0]) for r in rows]
-        total = (
-            self._conn.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0]
-            if with_total
-            else len(items)
+        if not with_total:
+            return Page(items, len(items))
+        if len(items) < (limit or 0) and (offset == 0 or items):
+            return Page(items, offset + len(items))  # a short page ends the list: no count needed
+        total = self.memo(
+            ("count", table, where, tuple(params)),
+            lambda: self._conn.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0],
         )
         return Page(items, total)
 

@@ -38,6 +38,9 @@ class Dialect:
     def decorate(self, ctx: RequestContext, reply: Reply) -> None:
         """Add headers every answer carries (rate limits, request ids)."""
 
+    def decorate_unmatched(self, mount: str, reply: Reply, now: datetime) -> None:
+        """Headers for answers under ``mount`` that no operation produced (unknown path, 405)."""
+
     def render_error(self, ctx: RequestContext | None, err: ApiError, request_id: str) -> Reply:
         return Reply(err.status, {"message": err.message}, dict(err.headers))
 
@@ -48,21 +51,31 @@ class Dialect:
         return None
 
     def timestamp(self, moment: datetime) -> Any:
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # isoformat, not strftime("%Y"): glibc does not zero-pad years before 1000, which breaks
+        # both the format and the string order stored timestamps are compared in.
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
     def filter_value(self, ctx: RequestContext, spec: dict[str, Any], value: Any) -> Any:
         """Normalise a filter value to the stored representation (dates, mostly)."""
         if spec.get("type") != "datetime":
             return value
+        # RFC 3339 allows a lower-case "t" and "z", and year 0000, which Python cannot represent.
+        text = value.upper()
+        text = "0001" + text[4:] if text.startswith("0000") else text
         try:
-            if len(value) == 10:
-                day = datetime.fromisoformat(value).date()
+            if len(text) == 10:
+                day = datetime.fromisoformat(text).date()
                 bound = time.max if spec.get("op") in ("lte", "lt") else time.min
                 moment = datetime.combine(day, bound, tzinfo=UTC).replace(microsecond=0)
             else:
-                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=UTC)
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            # A valid time whose offset moves it before year 1 or past 9999 in UTC: the nearest one.
+            edge = datetime.min if text.startswith("0001") else datetime.max
+            moment = edge.replace(tzinfo=UTC, microsecond=0)
         except ValueError as exc:
             raise ApiError("validation", "Invalid date", {spec.get("param", "date"): str(exc)}) from exc
         return self.timestamp(moment)
@@ -117,9 +130,10 @@ class Vendor:
     def collection(self, resource: str) -> str:
         return f"{self.key}_{resource}"
 
-    def setup_store(self, store: DocumentStore) -> None:
+    def setup_store(self, store: DocumentStore, indexes: bool = True) -> None:
+        """Create the vendor's collections; bulk seeding asks for indexes after the data."""
         for res in self.spec.resources.values():
-            store.ensure_collection(self.collection(res.name), res.indexes)
+            store.ensure_collection(self.collection(res.name), res.indexes if indexes else ())
         for name, indexes in self.extra_collections().items():
             store.ensure_collection(self.collection(name), indexes)
 

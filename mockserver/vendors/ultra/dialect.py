@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any, ClassVar
 
 from mockserver.engine.context import Principal, Reply, RequestContext
@@ -136,16 +137,25 @@ class UltraDialect(Dialect):
                 reply.headers.setdefault(name, value)
             if "X-RateLimit-Limit" not in reply.headers:
                 # refused before counting (no or bad credentials): the anonymous allowance
-                per_minute = TIERS["free"][0]
-                reset = (int((ctx.now or Clock().now()).timestamp()) // 60 + 1) * 60
-                reply.headers.update(
-                    {
-                        "X-RateLimit-Limit": str(per_minute),
-                        "X-RateLimit-Remaining": str(per_minute),
-                        "X-RateLimit-Reset": str(reset),
-                        "X-RateLimit-Retry-After": "0",
-                    }
-                )
+                self._anonymous_limits(reply, ctx.now)
+
+    def decorate_unmatched(self, mount: str, reply: Reply, now: datetime) -> None:
+        """Every /v1 answer carries the rate-limit headers, unknown paths and 405s too."""
+        if not mount.endswith("/oauth"):
+            self._anonymous_limits(reply, now)
+
+    @staticmethod
+    def _anonymous_limits(reply: Reply, now: datetime | None) -> None:
+        """The allowance of a request that was not counted (no, bad or unchecked credentials)."""
+        per_minute = TIERS["free"][0]
+        reset = (int((now or Clock().now()).timestamp()) // 60 + 1) * 60
+        for name, value in (
+            ("X-RateLimit-Limit", per_minute),
+            ("X-RateLimit-Remaining", per_minute),
+            ("X-RateLimit-Reset", reset),
+            ("X-RateLimit-Retry-After", 0),
+        ):
+            reply.headers.setdefault(name, str(value))
 
     def render_error(self, ctx: RequestContext | None, err: ApiError, request_id: str) -> Reply:
         if ctx is not None and ctx.op.mount.endswith("/oauth"):

@@ -84,7 +84,9 @@ def oauth_authorize(ctx: RequestContext) -> Reply:
     params = ctx.params
     client = ctx.store.get(ctx.coll("oauth_clients"), params.get("client_id", ""))
     if client is None:
-        raise _oauth_error("invalid_client", "Unknown client_id")
+        # RFC 6749 §4.1.2.1: shown to the user, not redirected. `invalid_client` / 401 is the
+        # token endpoint's answer (§5.2); this endpoint documents 400.
+        raise _oauth_error("invalid_request", "Unknown client_id")
     redirect_uri = params.get("redirect_uri") or client["redirectUris"][0]
     if redirect_uri not in client["redirectUris"]:
         raise _oauth_error("invalid_request", "redirect_uri is not registered for this client")

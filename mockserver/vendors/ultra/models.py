@@ -104,6 +104,9 @@ class UltraRules(Rules):
     def deliver_due_emails(self, ctx: RequestContext) -> None:
         """Scheduled emails whose time has come are sent now, as the document says."""
         now = self._now(ctx)
+        next_due = ctx.store.memo(("next-due", ctx.coll("emails")), lambda: self._next_due(ctx))
+        if next_due is None or next_due > now:
+            return
         due = ctx.store.find(
             ctx.coll("emails"),
             [Condition("status", "eq", "SCHEDULED"), Condition("scheduledFor", "lte", now)],
@@ -123,6 +126,17 @@ class UltraRules(Rules):
                     {"emailId": email["id"], "template": email.get("templateId")},
                     at=email["scheduledFor"],
                 )
+
+    @staticmethod
+    def _next_due(ctx: RequestContext) -> str | None:
+        first = ctx.store.find(
+            ctx.coll("emails"),
+            [Condition("status", "eq", "SCHEDULED")],
+            sort=[("scheduledFor", False)],
+            limit=1,
+            with_total=False,
+        ).items
+        return first[0]["scheduledFor"] if first else None
 
     # -- creates ------------------------------------------------------------------------------
     def before_create(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> dict:
