@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 AUTH = {"X-API-Key": "demo-key"}
 
 
-def call(url: str, method: str = "GET", body: Any = None, headers: dict | None = None) -> tuple[int, Any, dict]:
+def call(
+    url: str, method: str = "GET", body: Any = None, headers: dict | None = None
+) -> tuple[int, Any, dict]:
     data = json.dumps(body).encode() if body is not None else None
     hdrs = {**AUTH, **(headers or {})}
     if data is not None:
