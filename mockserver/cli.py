@@ -97,7 +97,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     runtime = Runtime(settings)
     runtime.reset()
     counts = {
-        f"{key}.{res}": runtime.store.count(vendor.collection(res))
+        f"{key}.{res}": vendor.count(runtime.store, res)
         for key, vendor in runtime.vendors.items()
         for res in vendor.spec.resources
     }

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def _health(runtime: Runtime) -> Reply:
     counts = {}
     for key, vendor in runtime.vendors.items():
-        counts[key] = {res: runtime.store.count(vendor.collection(res)) for res in vendor.spec.resources}
+        counts[key] = {res: vendor.count(runtime.store, res) for res in vendor.spec.resources}
     return Reply(
         200,
         {

@@ -21,6 +21,7 @@ class Principal:
     user_id: str | None
     credential: str
     scopes: frozenset[str] = frozenset({"read", "write"})
+    tenant: str | None = None  # a data partition (e.g. live / test mode) the caller sees
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -46,10 +47,11 @@ class RequestContext:
     path_params: dict[str, str]
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None
+    raw_body: bytes = b""
     principal: Principal | None = None
     now: datetime | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
 
     def coll(self, resource: str) -> str:
-        """The store collection holding a resource of this vendor."""
-        return self.vendor.collection(resource)
+        """The store collection holding a resource of this vendor, in the caller's partition."""
+        return self.vendor.collection(resource, self.principal.tenant if self.principal else None)

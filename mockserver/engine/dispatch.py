@@ -90,13 +90,14 @@ class EngineMiddleware(SpecMiddleware):
             now=self.runtime.clock.now(),
         )
         try:
+            if op.body is not None:  # read first: some vendors carry credentials in the body
+                ctx.raw_body = await read_body(receive, headers, self.runtime.settings.max_body_bytes)
             ctx.principal = vendor.dialect.authenticate(ctx)
             vendor.dialect.before_request(ctx)
             ctx.query = parse_query(scope.get("query_string", b""))
             ctx.params = validate_params(op, ctx.path_params, ctx.query, headers)
             if op.body is not None:
-                raw = await read_body(receive, headers, self.runtime.settings.max_body_bytes)
-                ctx.body = parse_body(op, headers.get("content-type", ""), raw)
+                ctx.body = parse_body(op, headers.get("content-type", ""), ctx.raw_body)
             reply = await actions.run(ctx)
         except ApiError as err:
             reply = vendor.dialect.render_error(ctx, err, request_id)

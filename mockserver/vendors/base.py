@@ -126,16 +126,24 @@ class Vendor:
     handlers: dict[str, Handler] = field(default_factory=dict)
     seeder: Callable[[DocumentStore, Vendor, int, datetime, int], None] | None = None
     demo_credentials: dict[str, str] = field(default_factory=dict)
+    # Separate data partitions (e.g. live and test mode); None is the one default partition.
+    tenants: tuple[str | None, ...] = (None,)
 
-    def collection(self, resource: str) -> str:
-        return f"{self.key}_{resource}"
+    def collection(self, resource: str, tenant: str | None = None) -> str:
+        return f"{self.key}_{tenant}_{resource}" if tenant else f"{self.key}_{resource}"
 
     def setup_store(self, store: DocumentStore, indexes: bool = True) -> None:
         """Create the vendor's collections; bulk seeding asks for indexes after the data."""
-        for res in self.spec.resources.values():
-            store.ensure_collection(self.collection(res.name), res.indexes if indexes else ())
-        for name, indexes in self.extra_collections().items():
-            store.ensure_collection(self.collection(name), indexes)
+        for tenant in self.tenants:
+            for res in self.spec.resources.values():
+                wanted = res.indexes if indexes else ()
+                store.ensure_collection(self.collection(res.name, tenant), wanted)
+            for name, extra in self.extra_collections().items():
+                store.ensure_collection(self.collection(name, tenant), extra)
+
+    def count(self, store: DocumentStore, resource: str) -> int:
+        """Records of a resource across every partition."""
+        return sum(store.count(self.collection(resource, t)) for t in self.tenants)
 
     def extra_collections(self) -> dict[str, tuple[Any, ...]]:
         """Collections the dialect keeps that the spec does not expose (keys, tokens)."""
