@@ -18,10 +18,20 @@ DEMO_KEY = "demo-key"
 AUTH = {"X-API-Key": DEMO_KEY}
 
 
+_APPS: dict[tuple[str, ...], object] = {}
+
+
+def build_app(*vendors: str):
+    """One in-memory app per set of vendors per test process; tests reset it, not rebuild it."""
+    if vendors not in _APPS:
+        _APPS[vendors] = create_app(Settings(db=":memory:", seed=42, vendors=vendors))
+    return _APPS[vendors]
+
+
 @pytest.fixture(scope="session")
 def app():
-    """One app per test process over an in-memory store; tests reset it, not rebuild it."""
-    return create_app(Settings(db=":memory:", seed=42))
+    """The CRM-Ultra app (vendor tests build their own with ``build_app("key")``)."""
+    return build_app("ultra")
 
 
 @pytest.fixture
