@@ -39,6 +39,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         seed_on_start=False if args.no_seed else None,
+        latency=args.latency,
+        fault=args.fault,
+        journal_size=args.journal_size,
         log_level=args.log_level,
     )
     if settings.workers > 1 and settings.db == ":memory:":
@@ -46,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     runtime = Runtime(settings)  # prepare (and seed) once, before any worker starts
     seeded = runtime.prepare()
+    runtime.install_cli_faults()
     runtime.store.close()
     base = f"http://{settings.host}:{settings.port}"
     print(f"crm-mock on {base}/  (data: {settings.db}{', freshly seeded' if seeded else ''})")
@@ -131,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
     serve.add_argument("--no-seed", action="store_true", help="do not seed a new data file")
     serve.add_argument("--log-level", help="uvicorn log level (default warning)")
+    serve.add_argument(
+        "--latency", help="injected latency: fixed:MS | uniform:LO-HI | lognormal:MEDIAN,SIGMA"
+    )
+    serve.add_argument(
+        "--fault", help="injected fault: STATUS[@P] | reset[@P] | truncated | malformed | empty"
+    )
+    serve.add_argument(
+        "--journal-size", type=int, help="requests kept in the journal (default 10000; 0: off)"
+    )
     serve.set_defaults(func=cmd_serve)
     seed = sub.add_parser("seed", help="replace the data file's content with freshly seeded data")
     _common(seed)

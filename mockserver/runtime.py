@@ -5,15 +5,18 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from typing import Any
 
-from mockserver.engine.context import Reply
+from mockserver.engine.context import Reply, RequestContext
 from mockserver.engine.dispatch import new_request_id
 from mockserver.engine.errors import ApiError
 from mockserver.engine.spec import Operation
 from mockserver.settings import Settings
 from mockserver.sim import ratelimit
 from mockserver.sim.clock import Clock
+from mockserver.sim.faults import Faults, parse_cli
+from mockserver.sim.journal import Entry, Journal, mask_body
 from mockserver.store import DocumentStore
 from mockserver.vendors import load_vendor
 from mockserver.vendors.base import Vendor
@@ -25,7 +28,9 @@ class Runtime:
     def __init__(self, settings: Settings, store: DocumentStore | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.db)
-        self.clock = Clock(settings.pinned_now)
+        self.clock = Clock(settings.pinned_now, self.store)
+        self.faults = Faults(self.store)
+        self.journal = Journal(self.store, settings.journal_size)
         self.vendors: dict[str, Vendor] = {key: load_vendor(key) for key in settings.vendors}
         self._ops: dict[tuple[str, str], tuple[Vendor, Operation]] = {}
         self._mounts: list[tuple[str, Vendor]] = []
@@ -56,6 +61,37 @@ class Runtime:
             vendor.seed(self.store, self.settings, now)
             vendor.setup_store(self.store, indexes=True)
         self.store.set_meta("seeded", str(self.settings.seed))
+
+    def install_cli_faults(self) -> None:
+        """``--latency`` / ``--fault`` become shared fault rules (replacing earlier ones)."""
+        rules = parse_cli(self.settings.latency, self.settings.fault)
+        if rules:
+            self.faults.clear()
+            for rule in rules:
+                self.faults.add({k: v for k, v in rule.items() if k != "id"})
+
+    def record(
+        self, ctx: RequestContext, status: int, headers: dict[str, str], payload: bytes, started: float
+    ) -> None:
+        """Journal one vendor request and its answer (credentials masked)."""
+        if not self.journal.enabled:
+            return
+        content_type = ctx.headers.get("content-type", "")
+        self.journal.record(
+            Entry(
+                at=self.clock.now().isoformat().replace("+00:00", "Z"),
+                vendor=ctx.vendor.key,
+                method=ctx.method,
+                path=ctx.path,
+                query=ctx.query_string,
+                status=status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                request_headers=ctx.headers,
+                request_body=mask_body(ctx.raw_body, content_type),
+                response_headers=headers,
+                response_body=payload.decode("utf-8", "replace"),
+            )
+        )
 
     def reset(self) -> None:
         """Back to the seeded state: drop everything, recreate, seed again."""

@@ -31,6 +31,9 @@ class Settings:
     rate_limits: bool = True
     now: str = ""  # pinned clock, ISO 8601; empty means real time
     log_level: str = "warning"
+    journal_size: int = 10_000  # requests kept in the journal; 0 turns it off
+    latency: str = ""  # injected latency for every request, e.g. fixed:250, uniform:50-200
+    fault: str = ""  # injected fault for every request, e.g. 503@0.1, reset@0.05
 
     def __post_init__(self) -> None:
         if not self.db:

@@ -11,11 +11,6 @@ from mockserver.engine.context import Reply
 if TYPE_CHECKING:
     from mockserver.runtime import Runtime
 
-ADMIN_ENDPOINTS = [
-    ("GET", "/__admin/health", "liveness, version and record counts"),
-    ("POST", "/__admin/reset", "back to the seeded state"),
-]
-
 
 def describe(runtime: Runtime) -> dict:
     vendors = []
@@ -32,7 +27,10 @@ def describe(runtime: Runtime) -> dict:
                 "demo_credentials": vendor.demo_credentials,
             }
         )
-    admin = [{"method": m, "path": p, "what": w} for m, p, w in ADMIN_ENDPOINTS]
+    from mockserver.admin.routes import _load_admin_modules, endpoints
+
+    _load_admin_modules()
+    admin = [{"method": m, "path": p, "what": w} for m, p, w in endpoints()]
     return {"name": "crm-mock", "version": __version__, "vendors": vendors, "admin": admin}
 
 

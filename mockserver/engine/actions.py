@@ -122,6 +122,8 @@ def update(ctx: RequestContext) -> Reply:
         new[ctx.vendor.dialect.id_field] = old[ctx.vendor.dialect.id_field]
         ctx.store.replace(ctx.coll(resource), new)
         rules.after_update(ctx, resource, old, new)
+        # after_update may write the record again (a timeline entry moves a lead's lastActivity)
+        new = ctx.store.get(ctx.coll(resource), new[ctx.vendor.dialect.id_field]) or new
     return Reply(ctx.op.success_status, rules.present(ctx, resource, [new])[0])
 
 

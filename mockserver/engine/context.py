@@ -48,6 +48,7 @@ class RequestContext:
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None
     raw_body: bytes = b""
+    query_string: str = ""
     principal: Principal | None = None
     now: datetime | None = None
     response_headers: dict[str, str] = field(default_factory=dict)

@@ -8,8 +8,10 @@ envelope. That path is what makes the mock several times faster than stock Conne
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,7 +19,7 @@ from connexion.middleware.abstract import ROUTING_CONTEXT, SpecMiddleware
 
 from mockserver.engine import actions
 from mockserver.engine.context import Reply, RequestContext
-from mockserver.engine.errors import ApiError
+from mockserver.engine.errors import KINDS, ApiError
 from mockserver.engine.request import parse_body, parse_query, read_body, validate_params
 
 if TYPE_CHECKING:
@@ -47,10 +49,12 @@ def encode(reply: Reply) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     return payload, headers
 
 
-async def send_reply(send: Any, reply: Reply) -> None:
+async def send_reply(send: Any, reply: Reply) -> bytes:
+    """Send the reply; returns the body bytes sent (for the journal)."""
     payload, headers = encode(reply)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+    return payload
 
 
 class EngineMiddleware(SpecMiddleware):
@@ -74,6 +78,7 @@ class EngineMiddleware(SpecMiddleware):
             await send_reply(send, reply)
             return
         vendor, op = entry
+        started = time.perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = new_request_id()
         ctx = RequestContext(
@@ -88,23 +93,85 @@ class EngineMiddleware(SpecMiddleware):
             query={},
             path_params=scope.get("path_params", {}),
             now=self.runtime.clock.now(),
+            query_string=scope.get("query_string", b"").decode("latin-1"),
         )
+        decision = self.runtime.faults.decide(vendor.key, ctx.method, ctx.path, headers.get("prefer"))
+        if decision.latency_ms:
+            await asyncio.sleep(decision.latency_ms / 1000)
+        if decision.fault and decision.fault["kind"] not in ("status", "unavailable"):
+            status = await send_broken(send, decision.fault["kind"])
+            self.runtime.record(ctx, status, {}, b"", started)
+            return
+        reply = await self._serve(ctx, scope, receive, decision.fault)
+        vendor.dialect.decorate(ctx, reply)
+        reply.headers.setdefault("X-Request-Id", request_id)
+        payload = await send_reply(send, reply)
+        self.runtime.record(ctx, reply.status, reply.headers, payload, started)
+
+    async def _serve(self, ctx: RequestContext, scope: dict, receive: Any, fault: dict | None) -> Reply:
+        """Authenticate, validate and run the operation; every refusal in the vendor's envelope."""
+        vendor, op, headers = ctx.vendor, ctx.op, ctx.headers
         try:
             if op.body is not None:  # read first: some vendors carry credentials in the body
                 ctx.raw_body = await read_body(receive, headers, self.runtime.settings.max_body_bytes)
+            if fault is not None:  # injected before anything runs: state never changes
+                raise injected_error(fault)
             ctx.principal = vendor.dialect.authenticate(ctx)
             vendor.dialect.before_request(ctx)
             ctx.query = parse_query(scope.get("query_string", b""))
             ctx.params = validate_params(op, ctx.path_params, ctx.query, headers)
             if op.body is not None:
                 ctx.body = parse_body(op, headers.get("content-type", ""), ctx.raw_body)
-            reply = await actions.run(ctx)
+            return await actions.run(ctx)
         except ApiError as err:
-            reply = vendor.dialect.render_error(ctx, err, request_id)
+            return vendor.dialect.render_error(ctx, err, ctx.request_id)
         except Exception:  # a bug: log it, answer in the vendor's shape, keep serving
-            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            log.exception("unhandled error in %s %s", ctx.method, ctx.path)
             err = ApiError("internal", "Internal server error")
-            reply = vendor.dialect.render_error(ctx, err, request_id)
-        vendor.dialect.decorate(ctx, reply)
-        reply.headers.setdefault("X-Request-Id", request_id)
-        await send_reply(send, reply)
+            return vendor.dialect.render_error(ctx, err, ctx.request_id)
+
+
+def injected_error(fault: dict[str, Any]) -> ApiError:
+    if fault["kind"] == "unavailable":
+        after = str(fault.get("retryAfter", 5))
+        return ApiError("unavailable", "Service unavailable (injected fault)", headers={"Retry-After": after})
+    status = int(fault["status"])
+    kind = next((k for k, v in KINDS.items() if v == status), "internal" if status >= 500 else "bad_request")
+    return ApiError(kind, f"Injected fault: HTTP {status}", status=status)
+
+
+async def send_broken(send: Any, kind: str) -> int:
+    """Answers a flaky network or server produces; returns the status the client saw (0: none)."""
+    body = b'{"data": [{"id": "'
+    if kind == "reset":  # headers, then the connection closes: the server drops it mid-answer
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
+            }
+        )
+        return 0
+    if kind == "truncated":  # a declared length the body never reaches
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+        return 200
+    payload = body if kind == "malformed" else b""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+    return 200

@@ -33,6 +33,7 @@ class ApiError(Exception):
         *,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         if kind not in KINDS:
@@ -42,10 +43,11 @@ class ApiError(Exception):
         self.details = details
         self.headers = headers or {}
         self.extra = extra or {}
+        self._status = status  # an exact status where the kind's default does not fit
 
     @property
     def status(self) -> int:
-        return KINDS[self.kind]
+        return self._status or KINDS[self.kind]
 
 
 def not_found(what: str, ident: str) -> ApiError:

@@ -77,9 +77,38 @@ def error_location(error: Any) -> str:
         name = missing if isinstance(missing, str) else str(missing)
         name = name.strip('"')
         return f"{path}.{name}" if path else name
+    # name the property itself where the failure is about one: an unexpected property, or an
+    # anyOf of ``required`` alternatives ("email or phone") where none is present
+    names = _unexpected(error) or _required_alternatives(error)
+    if names:
+        return f"{path}.{names[0]}" if path else names[0]
     return path or "body"
 
 
+def _unexpected(error: Any) -> list[str]:
+    kind = getattr(error, "kind", None)
+    if type(kind).__name__.endswith("AdditionalProperties"):
+        return [str(n) for n in getattr(kind, "unexpected", None) or []]
+    return []
+
+
+def _required_alternatives(error: Any) -> list[str]:
+    """For an anyOf whose every branch failed only on ``required``: the properties it names."""
+    kind = getattr(error, "kind", None)
+    if not type(kind).__name__.endswith("AnyOf") or not getattr(kind, "context", None):
+        return []
+    names: list[str] = []
+    for branch in kind.context:
+        for sub in branch:
+            if not type(sub.kind).__name__.endswith("Required") or list(sub.instance_path):
+                return []
+            names.append(str(sub.kind.property).strip('"'))
+    return list(dict.fromkeys(names))
+
+
 def short_message(error: Any, limit: int = 200) -> str:
+    alternatives = _required_alternatives(error)
+    if alternatives:
+        return "one of " + ", ".join(alternatives) + " is required"
     message = str(error.message)
     return message if len(message) <= limit else message[: limit - 3] + "..."

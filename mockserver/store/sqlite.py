@@ -187,6 +187,7 @@ class DocumentStore:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        self._wrote()
         self._conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -195,6 +196,7 @@ class DocumentStore:
 
     def incr_meta(self, key: str, by: int = 1) -> int:
         """Atomically add to an integer meta counter and return the new value."""
+        self._wrote()
         row = self._conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
             "DO UPDATE SET value = CAST(value AS INTEGER) + ? RETURNING value",
@@ -333,7 +335,8 @@ class DocumentStore:
         sql = f"SELECT doc FROM {table}{where} ORDER BY {', '.join(order)}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
-            query_params = [*params, limit, offset]
+            # a page far past the end: SQLite integers stop at 2**63 - 1 (OverflowError beyond)
+            query_params = [*params, limit, min(offset, 2**63 - 1)]
         else:
             query_params = params
         rows = self._conn.execute(sql, query_params).fetchall()
