@@ -22,6 +22,7 @@ from mockserver.engine.dispatch import EngineMiddleware, encode
 from mockserver.engine.errors import KINDS, ApiError
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
+from mockserver.sim import webhooks
 
 log = logging.getLogger("crm_mock")
 _KIND_BY_STATUS = {status: kind for kind, status in KINDS.items()}
@@ -52,7 +53,12 @@ def _error_handler(runtime: Runtime):
             status_code=reply.status,
             body=payload,
             content_type=reply.media_type,
-            headers={k.decode(): v.decode() for k, v in raw_headers if k != b"content-length"},
+            # content_type above sets Content-Type; repeating it sent the header twice
+            headers={
+                k.decode(): v.decode()
+                for k, v in raw_headers
+                if k not in (b"content-length", b"content-type")
+            },
         )
 
     return handle
@@ -71,8 +77,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         LifespanMiddleware,
         ContextMiddleware,
     ]
+
+    def lifespan(_app: Any) -> Any:
+        return webhooks.running(runtime.webhook_sender())
+
     app = connexion.AsyncApp(
         __name__,
+        lifespan=lifespan,
         middlewares=middlewares,
         resolver=Resolver(function_resolver=lambda _operation_id: _unreachable),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True, spec_path="/openapi.json"),

@@ -13,7 +13,7 @@ from mockserver.engine.dispatch import new_request_id
 from mockserver.engine.errors import ApiError
 from mockserver.engine.spec import Operation
 from mockserver.settings import Settings
-from mockserver.sim import ratelimit
+from mockserver.sim import ratelimit, webhooks
 from mockserver.sim.clock import Clock
 from mockserver.sim.faults import Faults, parse_cli
 from mockserver.sim.journal import Entry, Journal, mask_body
@@ -47,6 +47,7 @@ class Runtime:
         """Create collections, and seed once when the store is new. True when it seeded."""
         with self.store.transaction():
             ratelimit.ensure_table(self.store)
+            webhooks.ensure_table(self.store)
             seeding = self.settings.seed_on_start and self.store.get_meta("seeded") is None
             for vendor in self.vendors.values():
                 vendor.setup_store(self.store, indexes=not seeding)
@@ -61,6 +62,27 @@ class Runtime:
             vendor.seed(self.store, self.settings, now)
             vendor.setup_store(self.store, indexes=True)
         self.store.set_meta("seeded", str(self.settings.seed))
+
+    def webhook_sender(self) -> webhooks.Sender:
+        s = self.settings
+        policy = webhooks.Policy(s.webhook_timeout, s.webhook_attempts, s.webhook_backoff)
+        return webhooks.Sender(self.store, policy)
+
+    def context(self, vendor: Vendor) -> RequestContext:
+        """A context for work outside an HTTP request (admin simulation actions)."""
+        return RequestContext(
+            vendor=vendor,
+            op=None,  # type: ignore[arg-type]  # no operation: simulation, not an API call
+            store=self.store,
+            settings=self.settings,
+            request_id=new_request_id(),
+            method="POST",
+            path="/__admin",
+            headers={},
+            query={},
+            path_params={},
+            now=self.clock.now(),
+        )
 
     def install_cli_faults(self) -> None:
         """``--latency`` / ``--fault`` become shared fault rules (replacing earlier ones)."""
@@ -97,6 +119,7 @@ class Runtime:
         """Back to the seeded state: drop everything, recreate, seed again."""
         with self.store.transaction():
             self.store.drop_all()
+            webhooks.clear(self.store)
             for vendor in self.vendors.values():
                 vendor.setup_store(self.store, indexes=False)
             self._seed()

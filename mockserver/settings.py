@@ -34,6 +34,9 @@ class Settings:
     journal_size: int = 10_000  # requests kept in the journal; 0 turns it off
     latency: str = ""  # injected latency for every request, e.g. fixed:250, uniform:50-200
     fault: str = ""  # injected fault for every request, e.g. 503@0.1, reset@0.05
+    webhook_timeout: float = 5.0  # seconds a receiver has to answer before the attempt fails
+    webhook_attempts: int = 6  # attempts before a delivery is marked failed
+    webhook_backoff: float = 1.0  # seconds before the second attempt; doubles after each failure
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -79,6 +82,8 @@ def _parse(kind: object, raw: str) -> object:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if text == "int":
         return int(raw)
+    if text == "float":
+        return float(raw)
     if text.startswith("tuple"):
         return tuple(v.strip() for v in raw.split(",") if v.strip())
     return raw

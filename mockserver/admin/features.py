@@ -1,4 +1,4 @@
-"""Admin endpoints of the simulation: clock, request journal, faults and latency."""
+"""Admin endpoints of the simulation: clock, request journal, faults, latency and webhooks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from mockserver.admin.routes import AdminRequest, route
 from mockserver.engine.context import Reply
 from mockserver.engine.errors import ApiError
+from mockserver.sim import webhooks
 from mockserver.sim.clock import Clock
 from mockserver.sim.journal import matcher_sql
 
@@ -138,3 +139,33 @@ def faults_remove(req: AdminRequest) -> Reply:
 def faults_clear(req: AdminRequest) -> Reply:
     req.runtime.faults.clear()
     return Reply(200, {"rules": []})
+
+
+# -- webhooks and vendor simulation actions --------------------------------------------------
+@route("GET", "/__admin/webhooks/deliveries", "webhook deliveries with every attempt (filter: status)")
+def webhook_log(req: AdminRequest) -> Reply:
+    items = webhooks.deliveries(req.runtime.store, req.query.get("status"))
+    return Reply(200, {"deliveries": items, "count": len(items)})
+
+
+@route("DELETE", "/__admin/webhooks/deliveries", "forget every delivery, pending ones included")
+def webhook_clear(req: AdminRequest) -> Reply:
+    return Reply(200, {"deleted": webhooks.clear(req.runtime.store)})
+
+
+@route(
+    "POST",
+    "/__admin/vendors/{vendor}/actions/{action}",
+    "a vendor's simulation action (e.g. ultra open-email)",
+)
+def vendor_action(req: AdminRequest) -> Reply:
+    vendor = req.runtime.vendors.get(req.match["vendor"])
+    if vendor is None:
+        raise ApiError("not_found", f"no vendor {req.match['vendor']!r}")
+    action = vendor.admin_actions.get(req.match["action"])
+    if action is None:
+        known = ", ".join(sorted(vendor.admin_actions)) or "none"
+        raise ApiError("not_found", f"{vendor.key} has no action {req.match['action']!r} (known: {known})")
+    ctx = req.runtime.context(vendor)
+    with req.runtime.store.transaction():
+        return action(ctx, req.body if isinstance(req.body, dict) else {})

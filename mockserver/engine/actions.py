@@ -95,7 +95,8 @@ def list_(ctx: RequestContext) -> Reply:
         elif "x-mock-search" in meta:
             search = (meta["x-mock-search"], str(value))
         elif meta.get("x-mock-sort") == "field":
-            sort_field = value
+            # x-mock-sort-fields maps a wire value (CREATED_DATE) to a stored field
+            sort_field = meta.get("x-mock-sort-fields", {}).get(value, value)
         elif meta.get("x-mock-sort") == "order":
             sort_order = value
         elif meta.get("x-mock-page") == "number":
@@ -104,7 +105,7 @@ def list_(ctx: RequestContext) -> Reply:
             size = int(value)
         elif meta.get("x-mock-page") == "offset":
             offset = int(value)
-    sort = [(sort_field, sort_order == "desc")] if sort_field else []
+    sort = [(sort_field, str(sort_order).lower() == "desc")] if sort_field else []
     start = offset if offset is not None else (page - 1) * size
     result = ctx.store.find(
         ctx.coll(resource), conditions, search=search, sort=sort, offset=start, limit=size

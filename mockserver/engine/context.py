@@ -53,6 +53,14 @@ class RequestContext:
     now: datetime | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
 
+    def emit(self, event: str, data: Any) -> None:
+        """Report a state change: the vendor decides who is notified and how (webhooks)."""
+        from mockserver.sim import webhooks
+
+        deliveries = self.vendor.dialect.webhook_deliveries(self, event, data)
+        if deliveries:
+            webhooks.enqueue(self.store, self.vendor.key, event, deliveries)
+
     def coll(self, resource: str) -> str:
         """The store collection holding a resource of this vendor, in the caller's partition."""
         return self.vendor.collection(resource, self.principal.tenant if self.principal else None)

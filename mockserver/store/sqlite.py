@@ -60,6 +60,12 @@ class Condition:
             return f"{col} IN ({','.join('?' * len(values))})", [_sql_value(v) for v in values]
         if self.op == "contains":
             field = self.field
+            if isinstance(self.value, (list, tuple)):  # any of several values
+                values = [_sql_value(v) for v in self.value]
+                if not values:
+                    return "0", []
+                marks = ",".join("?" * len(values))
+                return f"EXISTS (SELECT 1 FROM json_each(doc, '$.{field}') WHERE value IN ({marks}))", values
             return (
                 f"EXISTS (SELECT 1 FROM json_each(doc, '$.{field}') WHERE value = ?)",
                 [_sql_value(self.value)],
@@ -127,6 +133,10 @@ class DocumentStore:
 
     def _wrote(self) -> None:
         self._local_writes += 1
+
+    def touched(self) -> None:
+        """Tell the caches a raw ``execute`` changed data they may depend on."""
+        self._wrote()
 
     # -- schema -------------------------------------------------------------------------------
     def ensure_collection(self, name: str, indexes: Iterable[str | Sequence[str]] = ()) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.engine.context import Principal, Reply, RequestContext
 from mockserver.engine.errors import ApiError
 from mockserver.engine.spec import VendorSpec
+from mockserver.sim.webhooks import Delivery
 
 if TYPE_CHECKING:
     from mockserver.settings import Settings
@@ -43,6 +44,10 @@ class Dialect:
 
     def render_error(self, ctx: RequestContext | None, err: ApiError, request_id: str) -> Reply:
         return Reply(err.status, {"message": err.message}, dict(err.headers))
+
+    def webhook_deliveries(self, ctx: RequestContext, event: str, data: Any) -> list[Delivery]:
+        """The POSTs an event causes (subscribers, payload shape, signature). None by default."""
+        return []
 
     def list_envelope(self, ctx: RequestContext, items: list[Any], page: int, size: int, total: int) -> Any:
         return {"data": items, "page": page, "size": size, "total": total}
@@ -128,6 +133,9 @@ class Vendor:
     demo_credentials: dict[str, str] = field(default_factory=dict)
     # Separate data partitions (e.g. live and test mode); None is the one default partition.
     tenants: tuple[str | None, ...] = (None,)
+    # Simulation controls a test can trigger through POST /__admin/vendors/{key}/actions/{name}
+    # (e.g. "a lead opened this email"): name -> fn(ctx, body) -> Reply.
+    admin_actions: dict[str, Callable[[RequestContext, dict[str, Any]], Reply]] = field(default_factory=dict)
 
     def collection(self, resource: str, tenant: str | None = None) -> str:
         return f"{self.key}_{tenant}_{resource}" if tenant else f"{self.key}_{resource}"
@@ -140,6 +148,9 @@ class Vendor:
                 store.ensure_collection(self.collection(res.name, tenant), wanted)
             for name, extra in self.extra_collections().items():
                 store.ensure_collection(self.collection(name, tenant), extra)
+        # collections shared by every partition (credentials that pick the partition)
+        for name, extra in getattr(self.dialect, "shared_collections", {}).items():
+            store.ensure_collection(self.collection(name), extra)
 
     def count(self, store: DocumentStore, resource: str) -> int:
         """Records of a resource across every partition."""

@@ -6,7 +6,7 @@ from mockserver.engine.spec import VendorSpec
 from mockserver.specs import spec_path
 from mockserver.vendors.base import Vendor
 from mockserver.vendors.ultra.dialect import UltraDialect
-from mockserver.vendors.ultra.handlers import HANDLERS
+from mockserver.vendors.ultra.handlers import ADMIN_ACTIONS, HANDLERS
 from mockserver.vendors.ultra.models import UltraRules
 from mockserver.vendors.ultra.seed import DEMO_KEY, seed_ultra
 
@@ -20,6 +20,7 @@ def create_vendor() -> Vendor:
         rules=UltraRules(),
         handlers=dict(HANDLERS),
         seeder=seed_ultra,
+        admin_actions=dict(ADMIN_ACTIONS),
         demo_credentials={
             "X-API-Key": DEMO_KEY,
             "X-API-Key (tiers)": "demo-free, demo-basic, demo-professional, demo-enterprise",

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from datetime import datetime
 from typing import Any, ClassVar
+
+import orjson
 
 from mockserver.engine.context import Principal, Reply, RequestContext
 from mockserver.engine.errors import ApiError
 from mockserver.sim import ratelimit
 from mockserver.sim.clock import Clock
+from mockserver.sim.webhooks import Delivery
 from mockserver.vendors.base import Dialect
 
 # The document's tiers: requests per minute and per hour (None: unlimited).
@@ -177,6 +182,25 @@ class UltraDialect(Dialect):
         status = 401 if code == "invalid_client" else 400
         body = {"error": code, "error_description": err.message}
         return Reply(status, body, {"Cache-Control": "no-store", **err.headers})
+
+    def webhook_deliveries(self, ctx: RequestContext, event: str, data: Any) -> list[Delivery]:
+        """Every active subscription to the event gets ``{event, timestamp, data}``, signed with
+        ``X-CRM-Ultra-Signature`` = hex HMAC-SHA256 of the raw body under its secret."""
+        coll = ctx.coll("webhooks")
+        hooks = ctx.store.memo(("hooks", coll), lambda: ctx.store.find(coll, with_total=False).items)
+        body = orjson.dumps(
+            {"event": event, "timestamp": self.timestamp(ctx.now or Clock().now()), "data": data}
+        )
+        out = []
+        for hook in hooks:
+            if not hook.get("active", True) or event not in hook.get("events", []):
+                continue
+            headers = {"X-CRM-Ultra-Event": event, "User-Agent": "CRM-Ultra-Webhooks/1.0"}
+            if hook.get("secret"):
+                digest = hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
+                headers["X-CRM-Ultra-Signature"] = digest
+            out.append(Delivery(url=hook["url"], body=body, headers=headers, target=hook["id"]))
+        return out
 
     def list_envelope(self, ctx: RequestContext, items: list[Any], page: int, size: int, total: int) -> Any:
         pages = math.ceil(total / size) if size else 0

@@ -179,3 +179,29 @@ HANDLERS = {
     "oauth_authorize": oauth_authorize,
     "oauth_token": oauth_token,
 }
+
+
+# -- simulation actions (POST /__admin/vendors/ultra/actions/{name}) --------------------------------
+def open_email(ctx: RequestContext, body: dict[str, Any]) -> Reply:
+    """The lead opened an email: ``opened``/``openedAt`` move, EMAIL_OPENED, ``email.opened``."""
+    email = ctx.store.get(ctx.coll("emails"), str(body.get("emailId", "")))
+    if email is None:
+        raise ApiError("not_found", f"no email {body.get('emailId')!r}")
+    if email["status"] != "SENT":
+        raise ApiError("conflict", "only a sent email can be opened")
+    if not email["opened"]:
+        email.update(opened=True, openedAt=ctx.vendor.dialect.timestamp(ctx.now))  # type: ignore[arg-type]
+        ctx.store.replace(ctx.coll("emails"), email)
+        rules = ctx.vendor.rules
+        rules.record_activity(  # type: ignore[attr-defined]
+            ctx,
+            email["leadId"],
+            "EMAIL_OPENED",
+            f"Email opened: {email.get('subject') or ''}",
+            {"emailId": email["id"]},
+        )
+        rules.notify(ctx, "email.opened", "emails", email)  # type: ignore[attr-defined]
+    return Reply(200, ctx.vendor.rules.present(ctx, "emails", [email])[0])
+
+
+ADMIN_ACTIONS = {"open-email": open_email}

@@ -40,6 +40,7 @@ LEAD_DEFAULTS: dict[str, Any] = {
     "assignedTo": None,
 }
 OUTCOME_ACTIVITY = {"won": "WON", "lost": "LOST"}
+CREATE_EVENTS = {"leads": "lead.created", "notes": "note.created", "tasks": "task.created"}
 
 
 def lead_score(lead: dict[str, Any]) -> int:
@@ -101,6 +102,10 @@ class UltraRules(Rules):
             lead[counter] = lead.get(counter, 0) + 1
             ctx.store.replace(ctx.coll("leads"), lead)
 
+    def notify(self, ctx: RequestContext, event: str, resource: str, doc: dict[str, Any]) -> None:
+        """A webhook event whose data is the record as the API shows it."""
+        ctx.emit(event, self.present(ctx, resource, [doc], deliver=False)[0])
+
     def deliver_due_emails(self, ctx: RequestContext) -> None:
         """Scheduled emails whose time has come are sent now, as the document says."""
         now = self._now(ctx)
@@ -126,6 +131,7 @@ class UltraRules(Rules):
                     {"emailId": email["id"], "template": email.get("templateId")},
                     at=email["scheduledFor"],
                 )
+                self.notify(ctx, "email.sent", "emails", email)
 
     @staticmethod
     def _next_due(ctx: RequestContext) -> str | None:
@@ -200,6 +206,16 @@ class UltraRules(Rules):
         return doc
 
     def after_create(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> None:
+        self._record_create(ctx, resource, doc)
+        event = CREATE_EVENTS.get(resource)
+        if event:
+            self.notify(ctx, event, resource, doc)
+        if resource == "leads" and doc.get("assignedTo"):
+            self.notify(ctx, "lead.assigned", resource, doc)
+        if resource == "emails" and doc["status"] == "SENT":
+            self.notify(ctx, "email.sent", resource, doc)
+
+    def _record_create(self, ctx: RequestContext, resource: str, doc: dict[str, Any]) -> None:
         if resource == "leads":
             name = " ".join(filter(None, [doc.get("firstName"), doc.get("lastName")]))
             self.record_activity(
@@ -260,6 +276,19 @@ class UltraRules(Rules):
     def after_update(
         self, ctx: RequestContext, resource: str, old: dict[str, Any], new: dict[str, Any]
     ) -> None:
+        self._record_update(ctx, resource, old, new)
+        if resource == "leads":
+            self.notify(ctx, "lead.updated", resource, new)
+            if new.get("assignedTo") and new.get("assignedTo") != old.get("assignedTo"):
+                self.notify(ctx, "lead.assigned", resource, new)
+            if new["status"] == "won" and old["status"] != "won":
+                self.notify(ctx, "lead.converted", resource, new)
+        elif resource == "tasks" and new["status"] == "COMPLETED" and old["status"] != "COMPLETED":
+            self.notify(ctx, "task.completed", resource, new)
+
+    def _record_update(
+        self, ctx: RequestContext, resource: str, old: dict[str, Any], new: dict[str, Any]
+    ) -> None:
         if resource == "leads" and new["status"] != old["status"]:
             meta = {"from": old["status"], "to": new["status"]}
             self.record_activity(
@@ -278,8 +307,10 @@ class UltraRules(Rules):
             )
 
     # -- reads --------------------------------------------------------------------------------
-    def present(self, ctx: RequestContext, resource: str, docs: list[dict]) -> list[Any]:
-        if resource in ("leads", "emails", "activities"):
+    def present(
+        self, ctx: RequestContext, resource: str, docs: list[dict], deliver: bool = True
+    ) -> list[Any]:
+        if deliver and resource in ("leads", "emails", "activities"):
             self.deliver_due_emails(ctx)
             if resource != "activities":
                 docs = (
