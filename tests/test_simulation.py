@@ -25,7 +25,9 @@ LEAD = {"email": "sim@example.com", "source": "website", "firstName": "Sim"}
 def sim_app():
     """Fast retries and a short receiver timeout, so webhook tests take a second, not a minute."""
     return create_app(
-        Settings(db=":memory:", vendors=("ultra",), journal_size=500, webhook_backoff=0.05, webhook_timeout=0.5)
+        Settings(
+            db=":memory:", vendors=("ultra",), journal_size=500, webhook_backoff=0.05, webhook_timeout=0.5
+        )
     )
 
 
@@ -63,7 +65,9 @@ def test_clock_makes_scheduled_email_due(api: TestClient) -> None:
     api.post("/__admin/clock/advance", json={"seconds": 86400})
     emails = api.get(f"/v1/leads/{lead['id']}/emails", headers=AUTH).json()["data"]
     assert emails[0]["status"] == "SENT" and emails[0]["sentAt"] == "2024-01-17T09:00:00Z"
-    kinds = [a["type"] for a in api.get(f"/v1/leads/{lead['id']}/activities", headers=AUTH).json()["activities"]]
+    kinds = [
+        a["type"] for a in api.get(f"/v1/leads/{lead['id']}/activities", headers=AUTH).json()["activities"]
+    ]
     assert "EMAIL_SENT" in kinds
 
 
@@ -71,15 +75,26 @@ def test_access_token_expires_after_two_hours_of_server_time(api: TestClient) ->
     api.put("/__admin/clock", json={"now": "2024-01-16T10:00:00Z"})
     redirect = api.get(
         "/oauth/authorize",
-        params={"client_id": "demo-client", "redirect_uri": "http://localhost:8080/callback",
-                "response_type": "code", "scope": "read write", "state": "s1"},
+        params={
+            "client_id": "demo-client",
+            "redirect_uri": "http://localhost:8080/callback",
+            "response_type": "code",
+            "scope": "read write",
+            "state": "s1",
+        },
         follow_redirects=False,
     )
     code = redirect.headers["location"].split("code=")[1].split("&")[0]
-    token = api.post("/oauth/token", data={
-        "grant_type": "authorization_code", "code": code, "client_id": "demo-client",
-        "client_secret": "demo-secret", "redirect_uri": "http://localhost:8080/callback",
-    }).json()["access_token"]
+    token = api.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": "demo-client",
+            "client_secret": "demo-secret",
+            "redirect_uri": "http://localhost:8080/callback",
+        },
+    ).json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
     api.post("/__admin/clock/advance", json={"seconds": 7199})
     assert api.get("/v1/leads?limit=1", headers=bearer).status_code == 200
@@ -93,8 +108,10 @@ def test_journal_records_matches_and_masks(api: TestClient) -> None:
     api.post("/v1/leads", headers=AUTH, json={**LEAD, "email": "one@example.com"})
     api.post("/v1/leads", headers=AUTH, json={**LEAD, "email": "two@example.com"})
     api.get("/v1/leads?status=new&limit=5", headers=AUTH)
-    count = api.post("/__admin/requests/count",
-                     json={"method": "POST", "path": "/v1/leads", "body": {"email": "one@example.com"}})
+    count = api.post(
+        "/__admin/requests/count",
+        json={"method": "POST", "path": "/v1/leads", "body": {"email": "one@example.com"}},
+    )
     assert count.json() == {"count": 1}
     assert api.post("/__admin/requests/count", json={"method": "POST", "status": 201}).json()["count"] == 2
     assert api.post("/__admin/requests/count", json={"query": {"status": "new"}}).json()["count"] == 1
@@ -104,14 +121,24 @@ def test_journal_records_matches_and_masks(api: TestClient) -> None:
     assert entry["request_headers"]["x-api-key"] == "***"
     assert "demo-key" not in json.dumps(api.get("/__admin/requests").json())
     listed = api.get("/__admin/requests?method=POST&limit=10").json()
-    assert [json.loads(r["request_body"])["email"] for r in listed["requests"]] == ["two@example.com", "one@example.com"]
+    assert [json.loads(r["request_body"])["email"] for r in listed["requests"]] == [
+        "two@example.com",
+        "one@example.com",
+    ]
     assert api.delete("/__admin/requests").json()["deleted"] >= 3
     assert api.get("/__admin/requests").json()["count"] == 0
 
 
 def test_journal_masks_oauth_secrets_in_form_bodies(api: TestClient) -> None:
-    api.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "rt-secret-value",
-                                   "client_id": "demo-client", "client_secret": "demo-secret"})
+    api.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": "rt-secret-value",
+            "client_id": "demo-client",
+            "client_secret": "demo-secret",
+        },
+    )
     dump = json.dumps(api.get("/__admin/requests").json())
     assert "demo-secret" not in dump and "rt-secret-value" not in dump
     assert "client_id=demo-client" in dump
@@ -151,10 +178,17 @@ def test_prefer_latency_delays_the_answer(api: TestClient) -> None:
 
 
 def test_fault_rules_match_method_path_vendor_and_probability(api: TestClient) -> None:
-    rule = api.post("/__admin/faults", json={
-        "method": "POST", "path": "^/v1/leads$", "fault": {"kind": "status", "status": 500},
-    }).json()
-    never = api.post("/__admin/faults", json={"path": "^/v1/users", "probability": 0, "fault": {"kind": "unavailable"}})
+    rule = api.post(
+        "/__admin/faults",
+        json={
+            "method": "POST",
+            "path": "^/v1/leads$",
+            "fault": {"kind": "status", "status": 500},
+        },
+    ).json()
+    never = api.post(
+        "/__admin/faults", json={"path": "^/v1/users", "probability": 0, "fault": {"kind": "unavailable"}}
+    )
     assert never.status_code == 201
     assert api.post("/v1/leads", headers=AUTH, json=LEAD).status_code == 500
     assert api.get("/v1/leads?limit=1", headers=AUTH).status_code == 200  # GET not matched
@@ -172,14 +206,17 @@ def test_latency_rule(api: TestClient) -> None:
     assert time.perf_counter() - started >= 0.2
 
 
-@pytest.mark.parametrize("rule", [
-    {"fault": {"kind": "teapot"}},
-    {"fault": {"kind": "status", "status": 200}},
-    {"latency": {"fixed": -5}},
-    {"probability": 2, "fault": {"kind": "empty"}},
-    {"path": "(", "fault": {"kind": "empty"}},
-    {},
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"fault": {"kind": "teapot"}},
+        {"fault": {"kind": "status", "status": 200}},
+        {"latency": {"fixed": -5}},
+        {"probability": 2, "fault": {"kind": "empty"}},
+        {"path": "(", "fault": {"kind": "empty"}},
+        {},
+    ],
+)
 def test_bad_fault_rules_are_refused(api: TestClient, rule: dict) -> None:
     assert api.post("/__admin/faults", json=rule).status_code == 400
     assert api.get("/__admin/faults").json()["rules"] == []
@@ -195,7 +232,7 @@ class Receiver:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 time.sleep(owner.delay if len(owner.received) < owner.failures else 0)
                 status = 500 if len(owner.received) < owner.failures else 200
@@ -229,9 +266,15 @@ def test_webhook_signed_retried_and_logged(api: TestClient) -> None:
     receiver = Receiver(failures=2)
     try:
         secret = "whsec-test-123"
-        hook = api.post("/v1/webhooks", headers=AUTH, json={
-            "url": receiver.url, "events": ["lead.created", "lead.converted"], "secret": secret,
-        })
+        hook = api.post(
+            "/v1/webhooks",
+            headers=AUTH,
+            json={
+                "url": receiver.url,
+                "events": ["lead.created", "lead.converted"],
+                "secret": secret,
+            },
+        )
         assert hook.status_code == 201 and "secret" not in hook.json()
         lead = api.post("/v1/leads", headers=AUTH, json=LEAD).json()
         wait_for(lambda: len(receiver.received) >= 3)
@@ -260,8 +303,12 @@ def test_slow_receiver_counts_as_failure(api: TestClient) -> None:
     try:
         api.post("/v1/webhooks", headers=AUTH, json={"url": receiver.url, "events": ["lead.created"]})
         api.post("/v1/leads", headers=AUTH, json=LEAD)
-        wait_for(lambda: any(d["status"] == "delivered" for d in
-                             api.get("/__admin/webhooks/deliveries").json()["deliveries"]))
+        wait_for(
+            lambda: any(
+                d["status"] == "delivered"
+                for d in api.get("/__admin/webhooks/deliveries").json()["deliveries"]
+            )
+        )
         attempts = api.get("/__admin/webhooks/deliveries").json()["deliveries"][0]["attempts"]
         assert "error" in attempts[0] and "0.5 s" in attempts[0]["error"]
         assert attempts[-1]["status"] == 200
@@ -282,16 +329,22 @@ def test_open_email_action_fires_email_opened(api: TestClient) -> None:
     try:
         api.post("/v1/webhooks", headers=AUTH, json={"url": receiver.url, "events": ["email.opened"]})
         lead = api.post("/v1/leads", headers=AUTH, json=LEAD).json()
-        email = api.post(f"/v1/leads/{lead['id']}/emails", headers=AUTH,
-                         json={"to": [LEAD["email"]], "subject": "Hi"}).json()
+        email = api.post(
+            f"/v1/leads/{lead['id']}/emails", headers=AUTH, json={"to": [LEAD["email"]], "subject": "Hi"}
+        ).json()
         opened = api.post("/__admin/vendors/ultra/actions/open-email", json={"emailId": email["id"]})
         assert opened.status_code == 200 and opened.json()["opened"] is True and opened.json()["openedAt"]
         wait_for(lambda: len(receiver.received) == 1)
         data = json.loads(receiver.received[0][1])["data"]
         assert data["id"] == email["id"] and data["leadId"] == lead["id"]
-        kinds = [a["type"] for a in api.get(f"/v1/leads/{lead['id']}/activities", headers=AUTH).json()["activities"]]
+        kinds = [
+            a["type"]
+            for a in api.get(f"/v1/leads/{lead['id']}/activities", headers=AUTH).json()["activities"]
+        ]
         assert "EMAIL_OPENED" in kinds
-        assert api.post("/__admin/vendors/ultra/actions/open-email", json={"emailId": "nope"}).status_code == 404
+        assert (
+            api.post("/__admin/vendors/ultra/actions/open-email", json={"emailId": "nope"}).status_code == 404
+        )
         assert api.post("/__admin/vendors/ultra/actions/fly", json={}).status_code == 404
     finally:
         receiver.close()

@@ -1254,7 +1254,10 @@ def test_oauth_read_scope_cannot_write(client: TestClient, auth: dict[str, str])
         ("POST", f"/v1/leads/{lead_id}/notes", {"content": "x"}),
         ("POST", "/v1/webhooks", DOC_REGISTER_WEBHOOK),
     ]:
-        assert_error(client.request(method, path, json=body, headers=token), 403, "insufficient_permissions")
+        refused = client.request(method, path, json=body, headers=token)
+        assert_error(refused, 403, "insufficient_permissions")
+        # counted against the client's professional tier, not the anonymous allowance
+        assert refused.headers["X-RateLimit-Limit"] == "1000"
     assert lead_total(client, auth) == before
     assert (
         get_lead(client, auth, lead_id)["notesCount"]

@@ -74,7 +74,6 @@ class UltraDialect(Dialect):
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             principal = self._bearer(ctx, token.strip())
-            self._check_scopes(ctx, principal)
             return principal
         raise ApiError("unauthorized", "Missing credentials: send X-API-Key or Authorization: Bearer <token>")
 
@@ -108,6 +107,13 @@ class UltraDialect(Dialect):
             )
 
     def before_request(self, ctx: RequestContext) -> None:
+        """Count the request against the caller's tier, then check token scopes: a refused
+        request still counts and still reports the caller's own allowance."""
+        self._count(ctx)
+        if ctx.principal is not None and ctx.principal.credential.startswith("token:"):
+            self._check_scopes(ctx, ctx.principal)
+
+    def _count(self, ctx: RequestContext) -> None:
         principal = ctx.principal
         if principal is None or not ctx.settings.rate_limits:
             return
