@@ -205,3 +205,69 @@ def open_email(ctx: RequestContext, body: dict[str, Any]) -> Reply:
 
 
 ADMIN_ACTIONS = {"open-email": open_email}
+
+
+def set_key(ctx: RequestContext, body: dict[str, Any]) -> Reply:
+    """Create or change an API key: ``{key, userId?, tier?, limits?: {perMinute, perHour}, active?}``.
+    ``limits`` overrides the tier (``null`` values mean unlimited); ``active: false`` revokes."""
+    key = str(body.get("key") or "")
+    if not key:
+        raise ApiError("bad_request", "send {key, tier?, limits?, userId?, active?}")
+    coll = ctx.coll("api_keys")
+    record = ctx.store.get(coll, key) or {"id": key, "userId": "user_abc123", "tier": "free", "active": True}
+    if "tier" in body:
+        from mockserver.vendors.ultra.dialect import TIERS
+
+        if body["tier"] not in TIERS:
+            raise ApiError("bad_request", f"tier is one of {', '.join(TIERS)}")
+        record["tier"] = body["tier"]
+    if "userId" in body:
+        if not ctx.store.exists(ctx.coll("users"), str(body["userId"])):
+            raise ApiError("bad_request", f"no user {body['userId']!r}")
+        record["userId"] = body["userId"]
+    if "limits" in body:
+        limits = body["limits"]
+        ok = limits is None or (
+            isinstance(limits, dict)
+            and set(limits) <= {"perMinute", "perHour"}
+            and all(v is None or (isinstance(v, int) and v > 0) for v in limits.values())
+        )
+        if not ok:
+            raise ApiError("bad_request", "limits is {perMinute?, perHour?} with positive integers or null")
+        record["limits"] = limits
+    if "active" in body:
+        record["active"] = bool(body["active"])
+    if ctx.store.exists(coll, key):
+        ctx.store.replace(coll, record)
+    else:
+        ctx.store.insert(coll, record)
+    return Reply(200, record)
+
+
+def register_client(ctx: RequestContext, body: dict[str, Any]) -> Reply:
+    """Register an OAuth client: ``{clientId, clientSecret, redirectUris, scopes?, tier?}``."""
+    try:
+        client = {
+            "id": str(body["clientId"]),
+            "secret": str(body["clientSecret"]),
+            "redirectUris": [str(u) for u in body["redirectUris"]],
+            "scopes": [s for s in body.get("scopes", ["read", "write"]) if s in ("read", "write")],
+            "userId": str(body.get("userId", "user_abc123")),
+            "tier": str(body.get("tier", "professional")),
+        }
+    except (KeyError, TypeError) as exc:
+        raise ApiError(
+            "bad_request", "send {clientId, clientSecret, redirectUris: [..], scopes?, tier?}"
+        ) from exc
+    if not client["redirectUris"] or not client["scopes"]:
+        raise ApiError("bad_request", "a client needs at least one redirect URI and one scope")
+    coll = ctx.coll("oauth_clients")
+    if ctx.store.exists(coll, client["id"]):
+        ctx.store.replace(coll, client)
+    else:
+        ctx.store.insert(coll, client)
+    return Reply(201, {k: v for k, v in client.items() if k != "secret"})
+
+
+ADMIN_ACTIONS["set-key"] = set_key
+ADMIN_ACTIONS["register-client"] = register_client
