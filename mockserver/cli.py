@@ -43,12 +43,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         fault=args.fault,
         journal_size=args.journal_size,
         log_level=args.log_level,
+        scenario=args.scenario,
+        scenario_scale=args.scenario_scale,
     )
     if settings.workers > 1 and settings.db == ":memory:":
         print("--db :memory: cannot be shared by several workers; use a file", file=sys.stderr)
         return 2
     runtime = Runtime(settings)  # prepare (and seed) once, before any worker starts
     seeded = runtime.prepare()
+    if settings.scenario and not seeded:  # an existing data file: put the scenario in it now
+        runtime.reset()
+        seeded = True
     runtime.install_cli_faults()
     runtime.store.close()
     base = f"http://{settings.host}:{settings.port}"
@@ -81,15 +86,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
     )
     return 0
-    uvicorn.run(
-        "mockserver.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-    )
     return 0
 
 
@@ -134,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
     serve.add_argument("--no-seed", action="store_true", help="do not seed a new data file")
+    serve.add_argument("--scenario", help="start from (and reset to) this scenario: name or file")
+    serve.add_argument("--scenario-scale", type=float, help="multiply the scenario's generated counts")
     serve.add_argument("--log-level", help="uvicorn log level (default warning)")
     serve.add_argument(
         "--latency", help="injected latency: fixed:MS | uniform:LO-HI | lognormal:MEDIAN,SIGMA"
@@ -158,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset", help="put the data file back to its seeded state")
     _common(reset)
     reset.set_defaults(func=cmd_reset)
+    from mockserver.seeding.cli import add_commands
+
+    add_commands(sub, _common)
     return parser
 
 

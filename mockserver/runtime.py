@@ -46,8 +46,7 @@ class Runtime:
     def prepare(self) -> bool:
         """Create collections, and seed once when the store is new. True when it seeded."""
         with self.store.transaction():
-            ratelimit.ensure_table(self.store)
-            webhooks.ensure_table(self.store)
+            self._ensure_sim_tables()
             seeding = self.settings.seed_on_start and self.store.get_meta("seeded") is None
             for vendor in self.vendors.values():
                 vendor.setup_store(self.store, indexes=not seeding)
@@ -57,6 +56,11 @@ class Runtime:
 
     def _seed(self) -> None:
         """Seed into bare tables, then build the indexes once: much faster than per row."""
+        if self.settings.scenario:  # the scenario is the seeded state (it builds its own indexes)
+            from mockserver.seeding.loader import seed_from_settings
+
+            seed_from_settings(self)
+            return
         now = self.clock.now()
         for vendor in self.vendors.values():
             vendor.seed(self.store, self.settings, now)
@@ -115,9 +119,14 @@ class Runtime:
             )
         )
 
+    def _ensure_sim_tables(self) -> None:
+        ratelimit.ensure_table(self.store)
+        webhooks.ensure_table(self.store)
+
     def reset(self) -> None:
         """Back to the seeded state: drop everything, recreate, seed again."""
         with self.store.transaction():
+            self._ensure_sim_tables()
             self.store.drop_all()
             webhooks.clear(self.store)
             for vendor in self.vendors.values():
@@ -143,7 +152,32 @@ class Runtime:
 
     def allowed_methods(self, path: str) -> list[str]:
         """The methods the specs document for a concrete path (a 405's ``Allow``); HEAD with GET."""
-        methods = {op.method for _, op in self._ops.values() if _path_pattern(op.mount + op.path).match(path)}
+        matching = [op for _, op in self._ops.values() if _path_pattern(op.mount + op.path).match(path)]
+        # a fixed path (``/leads/import``) is itself, not an id under a parameterised twin
+        fewest = min((op.path.count("{") for op in matching), default=0)
+        methods = {op.method for op in matching if op.path.count("{") == fewest}
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
+
+    def shadowed_methods(self, op: Operation, path: str) -> list[str]:
+        """The methods of a fixed route that a parameterised ``op`` swallowed, else [].
+
+        ``PUT /leads/import`` matches ``PUT /leads/{id}`` in the router, but it names the fixed
+        path ``/leads/import``, which has no PUT: that is a 405 (with these methods in ``Allow``),
+        not an invalid id.
+        """
+        if "{" not in op.path:
+            return []
+        own = op.path.count("{")
+        methods = {
+            other.method
+            for _, other in self._ops.values()
+            if other.mount == op.mount
+            and other.path.count("{") < own
+            and other.path.count("/") == op.path.count("/")
+            and _path_pattern(other.mount + other.path).match(path)
+        }
         if "GET" in methods:
             methods.add("HEAD")
         return sorted(methods)

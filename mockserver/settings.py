@@ -27,6 +27,8 @@ class Settings:
     workers: int = 1
     seed_on_start: bool = True
     seed_records: int = 0  # primary records per vendor when seeding; 0: the vendor's default
+    scenario: str = ""  # scenario name or file the seeded state comes from (empty: default seed)
+    scenario_scale: float = 1.0  # multiplies the scenario's generated counts (1M sets in CI)
     max_body_bytes: int = 1024 * 1024
     rate_limits: bool = True
     now: str = ""  # pinned clock, ISO 8601; empty means real time

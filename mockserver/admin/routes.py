@@ -94,7 +94,7 @@ async def handle_admin(runtime: Runtime, scope: dict, receive: Any) -> Reply:
 
 def _load_admin_modules() -> None:
     """Feature modules register their routes on import."""
-    from mockserver.admin import features  # noqa: F401
+    from mockserver.admin import features, scenarios  # noqa: F401
 
 
 @route("GET", "/__admin/health", "liveness, version and record counts")

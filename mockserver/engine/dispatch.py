@@ -12,6 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -49,8 +50,44 @@ def encode(reply: Reply) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     return payload, headers
 
 
+def is_stream(body: Any) -> bool:
+    """A reply body produced piece by piece (a generator of bytes), e.g. a large CSV export."""
+    return isinstance(body, (Iterator, AsyncIterator))
+
+
+async def send_stream(send: Any, reply: Reply, keep: int = 65536) -> bytes:
+    """Send a streamed body in ``more_body`` chunks (no Content-Length); returns its first
+    ``keep`` bytes for the journal. A failure mid-stream is logged and ends the body early:
+    the status line has already gone out."""
+    headers = [(b"content-type", reply.media_type.encode())]
+    headers += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in reply.headers.items()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    head = bytearray()
+
+    async def emit(chunk: bytes | str) -> None:
+        data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        if data:
+            if len(head) < keep:
+                head.extend(data[: keep - len(head)])
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+
+    try:
+        if isinstance(reply.body, AsyncIterator):
+            async for chunk in reply.body:
+                await emit(chunk)
+        else:
+            for chunk in reply.body:
+                await emit(chunk)
+    except Exception:
+        log.exception("streamed reply failed mid-body")
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+    return bytes(head)
+
+
 async def send_reply(send: Any, reply: Reply) -> bytes:
     """Send the reply; returns the body bytes sent (for the journal)."""
+    if is_stream(reply.body):
+        return await send_stream(send, reply)
     payload, headers = encode(reply)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
@@ -112,8 +149,16 @@ class EngineMiddleware(SpecMiddleware):
         """Authenticate, validate and run the operation; every refusal in the vendor's envelope."""
         vendor, op, headers = ctx.vendor, ctx.op, ctx.headers
         try:
+            allowed = self.runtime.shadowed_methods(op, ctx.path)
+            if allowed:  # a fixed path's undocumented method, routed to a parameterised twin
+                raise ApiError(
+                    "method_not_allowed",
+                    f"Method {ctx.method} is not allowed for {ctx.path}",
+                    headers={"Allow": ", ".join(allowed)},
+                )
             if op.body is not None:  # read first: some vendors carry credentials in the body
-                ctx.raw_body = await read_body(receive, headers, self.runtime.settings.max_body_bytes)
+                limit = op.extensions.get("x-mock-max-body-bytes", self.runtime.settings.max_body_bytes)
+                ctx.raw_body = await read_body(receive, headers, int(limit))
             if fault is not None:  # injected before anything runs: state never changes
                 raise injected_error(fault)
             ctx.principal = vendor.dialect.authenticate(ctx)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
 from mockserver.engine.errors import ApiError
 from mockserver.engine.schema import error_location, short_message
@@ -143,17 +146,108 @@ def parse_body(op: Operation, content_type: str, raw: bytes) -> Any:
         except (UnicodeDecodeError, ValueError) as exc:
             raise ApiError("bad_request", "Form body is not valid UTF-8") from exc
         value = dict(pairs)
+    elif media == "multipart/form-data":
+        value = parse_multipart(content_type, raw)
     else:
         value = raw
     validator = body.media_types[media]
     if validator is not None:
         problems: dict[str, str] = {}
-        for error in validator.iter_errors(value):
+        for error in validator.iter_errors(_validation_view(value)):
             problems.setdefault(error_location(error), short_message(error))
             if len(problems) >= 20:
                 break
         if problems:
             raise ApiError("validation", "Request body is invalid", problems)
+    return value
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a ``multipart/form-data`` body: what handlers get for ``format: binary``."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """Form fields (str) and files (UploadedFile) of a multipart body; 400 when it is broken.
+
+    A part with a filename, or whose bytes are not UTF-8, is a file; the first part of a name wins.
+    """
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise ApiError("bad_request", "multipart/form-data body needs a boundary in its Content-Type")
+    parts: list[dict[str, Any]] = []
+    header: dict[str, bytes] = {"field": b"", "value": b""}
+
+    def on_part_begin() -> None:
+        parts.append({"headers": {}, "data": bytearray(), "done": False})
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        parts[-1]["headers"][header["field"].decode("latin-1").lower()] = header["value"]
+        header["field"] = header["value"] = b""
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        parts[-1]["data"] += data[start:end]
+
+    def on_part_end() -> None:
+        parts[-1]["done"] = True
+
+    callbacks = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+        parser.write(raw)
+        parser.finalize()
+    except (MultipartParseError, ValueError, IndexError) as exc:
+        raise ApiError("bad_request", "multipart/form-data body is malformed") from exc
+    out: dict[str, Any] = {}
+    for part in parts:
+        if not part["done"]:
+            raise ApiError("bad_request", "multipart/form-data body is truncated")
+        _, disposition = parse_options_header(part["headers"].get("content-disposition", b""))
+        name = disposition.get(b"name")
+        if name is None:
+            continue
+        key = name.decode("utf-8", "replace")
+        if key in out:
+            continue
+        data = bytes(part["data"])
+        filename = disposition.get(b"filename")
+        if filename is None:
+            try:
+                out[key] = data.decode("utf-8")
+                continue
+            except UnicodeDecodeError:
+                pass
+        media = part["headers"].get("content-type", b"application/octet-stream")
+        out[key] = UploadedFile(
+            filename=(filename or b"").decode("utf-8", "replace"),
+            content_type=media.decode("latin-1"),
+            data=data,
+        )
+    return out
+
+
+def _validation_view(value: Any) -> Any:
+    """What the schema sees of a form: an uploaded file as a string (``format: binary``)."""
+    if isinstance(value, dict) and any(isinstance(v, UploadedFile) for v in value.values()):
+        return {k: v.data.decode("latin-1") if isinstance(v, UploadedFile) else v for k, v in value.items()}
     return value
 
 

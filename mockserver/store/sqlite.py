@@ -187,9 +187,25 @@ class DocumentStore:
             except BaseException:
                 self._depth = 0
                 self._conn.execute("ROLLBACK")
+                self._resync()  # tables created or dropped inside are back as they were
                 raise
             self._depth = 0
             self._conn.execute("COMMIT")
+
+    def _resync(self) -> None:
+        self._known = set(self.collections())
+        self._wrote()
+
+    def copy_to(self, target: sqlite3.Connection) -> None:
+        """The whole database into ``target`` with SQLite's online backup (snapshots)."""
+        with self._lock:
+            self._conn.backup(target)
+
+    def copy_from(self, source: sqlite3.Connection) -> None:
+        """Replace the whole database with ``source``'s pages in one step (snapshot restore)."""
+        with self._lock:
+            source.backup(self._conn)
+            self._resync()
 
     # -- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -136,6 +136,9 @@ class Vendor:
     # Simulation controls a test can trigger through POST /__admin/vendors/{key}/actions/{name}
     # (e.g. "a lead opened this email"): name -> fn(ctx, body) -> Reply.
     admin_actions: dict[str, Callable[[RequestContext, dict[str, Any]], Reply]] = field(default_factory=dict)
+    # Scenario files (mockserver.seeding): a ScenarioAdapter with the vendor's account, generators
+    # and derived fields; None takes part with explicit records and its default seed only.
+    scenario: Any = None
 
     def collection(self, resource: str, tenant: str | None = None) -> str:
         return f"{self.key}_{tenant}_{resource}" if tenant else f"{self.key}_{resource}"

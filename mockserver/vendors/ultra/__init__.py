@@ -8,7 +8,7 @@ from mockserver.vendors.base import Vendor
 from mockserver.vendors.ultra.dialect import UltraDialect
 from mockserver.vendors.ultra.handlers import ADMIN_ACTIONS, HANDLERS
 from mockserver.vendors.ultra.models import UltraRules
-from mockserver.vendors.ultra.seed import DEMO_KEY, seed_ultra
+from mockserver.vendors.ultra.seed import DEMO_KEY, UltraScenario, seed_ultra
 
 
 def create_vendor() -> Vendor:
@@ -21,6 +21,7 @@ def create_vendor() -> Vendor:
         handlers=dict(HANDLERS),
         seeder=seed_ultra,
         admin_actions=dict(ADMIN_ACTIONS),
+        scenario=UltraScenario(),
         demo_credentials={
             "X-API-Key": DEMO_KEY,
             "X-API-Key (tiers)": "demo-free, demo-basic, demo-professional, demo-enterprise",
