@@ -22,7 +22,6 @@ from mockserver.engine.dispatch import EngineMiddleware, encode
 from mockserver.engine.errors import KINDS, ApiError
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
-from mockserver.sim import webhooks
 
 log = logging.getLogger("crm_mock")
 _KIND_BY_STATUS = {status: kind for kind, status in KINDS.items()}
@@ -79,7 +78,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ]
 
     def lifespan(_app: Any) -> Any:
-        return webhooks.running(runtime.webhook_sender())
+        return runtime.background()
 
     app = connexion.AsyncApp(
         __name__,

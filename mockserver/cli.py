@@ -42,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         latency=args.latency,
         fault=args.fault,
         journal_size=args.journal_size,
+        durable=args.durable,
         log_level=args.log_level,
         scenario=args.scenario,
         scenario_scale=args.scenario_scale,
@@ -138,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--fault", help="injected fault: STATUS[@P] | reset[@P] | truncated | malformed | empty"
+    )
+    serve.add_argument(
+        "--durable",
+        action="store_true",
+        default=None,
+        help="wait for the disk on each commit (survive OS crashes, not only killed servers)",
     )
     serve.add_argument(
         "--journal-size", type=int, help="requests kept in the journal (default 10000; 0: off)"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from mockserver.engine.context import Reply, RequestContext
@@ -27,7 +30,7 @@ log = logging.getLogger("crm_mock")
 class Runtime:
     def __init__(self, settings: Settings, store: DocumentStore | None = None) -> None:
         self.settings = settings
-        self.store = store or open_store(settings.db)
+        self.store = store or open_store(settings.db, settings.durable)
         self.clock = Clock(settings.pinned_now, self.store)
         self.faults = Faults(self.store)
         self.journal = Journal(self.store, settings.journal_size)
@@ -66,6 +69,25 @@ class Runtime:
             vendor.seed(self.store, self.settings, now)
             vendor.setup_store(self.store, indexes=True)
         self.store.set_meta("seeded", str(self.settings.seed))
+
+    @contextlib.asynccontextmanager
+    async def background(self) -> AsyncIterator[None]:
+        """What a worker runs beside requests: webhook delivery and journal flushing."""
+
+        async def flush_journal() -> None:
+            while True:
+                await asyncio.sleep(0.2)
+                self.journal.flush()
+
+        flusher = asyncio.create_task(flush_journal())
+        try:
+            async with webhooks.running(self.webhook_sender()):
+                yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            self.journal.flush()
 
     def webhook_sender(self) -> webhooks.Sender:
         s = self.settings
@@ -191,6 +213,7 @@ class Runtime:
         from mockserver.admin.routes import handle_admin
 
         path = scope["path"]
+        self.store.refresh()
         if path.startswith("/__admin"):
             return await handle_admin(self, scope, receive)
         if path in ("/", ""):
@@ -217,9 +240,9 @@ def _path_pattern(template: str) -> re.Pattern[str]:
     return re.compile(body + r"\Z")
 
 
-def open_store(path: str) -> DocumentStore:
+def open_store(path: str, durable: bool = False) -> DocumentStore:
     if path != ":memory:":
         from pathlib import Path
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return DocumentStore(path)
+    return DocumentStore(path, durable)

@@ -31,6 +31,7 @@ class Settings:
     scenario_scale: float = 1.0  # multiplies the scenario's generated counts (1M sets in CI)
     max_body_bytes: int = 1024 * 1024
     rate_limits: bool = True
+    durable: bool = False  # True: wait for the disk on commit, surviving OS crashes, not just kills
     now: str = ""  # pinned clock, ISO 8601; empty means real time
     log_level: str = "warning"
     journal_size: int = 10_000  # requests kept in the journal; 0 turns it off

@@ -116,6 +116,7 @@ class EngineMiddleware(SpecMiddleware):
             return
         vendor, op = entry
         started = time.perf_counter()
+        self.runtime.store.refresh()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = new_request_id()
         ctx = RequestContext(

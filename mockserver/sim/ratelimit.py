@@ -39,17 +39,17 @@ def ensure_table(store: DocumentStore) -> None:
 def hit(store: DocumentStore, key: str, windows: list[Window], now: float) -> RateState:
     """Count one request against every window and report the tightest one."""
     epoch = int(now)
-    counts = {}
-    for w in windows:
-        start = epoch - epoch % w.seconds
-        rows = _db(store).execute(
-            "INSERT INTO rate_counters (key, window, start, count) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT(key, window) DO UPDATE SET "
-            "count = CASE WHEN start = excluded.start THEN count + 1 ELSE 1 END, "
-            "start = excluded.start RETURNING count",
-            (key, w.seconds, start),
-        )
-        counts[w.seconds] = (start, rows.fetchall()[0][0])  # drained: the write completes now
+    starts = {w.seconds: epoch - epoch % w.seconds for w in windows}
+    values = ", ".join("(?, ?, ?, 1)" for _ in windows)
+    params = [p for w in windows for p in (key, w.seconds, starts[w.seconds])]
+    rows = _db(store).execute(
+        f"INSERT INTO rate_counters (key, window, start, count) VALUES {values} "
+        "ON CONFLICT(key, window) DO UPDATE SET "
+        "count = CASE WHEN start = excluded.start THEN count + 1 ELSE 1 END, "
+        "start = excluded.start RETURNING window, count",
+        params,
+    ).fetchall()  # drained: the write completes now
+    counts = {window: (starts[window], count) for window, count in rows}
     first = windows[0]
     first_start, _ = counts[first.seconds]
     remaining: list[int] = []
