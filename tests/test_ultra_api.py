@@ -18,7 +18,8 @@ import pytest
 from httpx import Response
 from starlette.testclient import TestClient
 
-REQ_ID = re.compile(r"^req_[0-9A-Za-z]+$")
+from tests.ultra_support import DOC_CREATE_LEAD, all_leads, assert_error, get_lead, list_all
+
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Retry-After")
 LEAD_KEYS = {
@@ -83,18 +84,6 @@ OAUTH = {
 }
 
 # ---------------------------------------------------------------- the document's examples
-DOC_CREATE_LEAD = {
-    "source": "facebook_ads",
-    "email": "john.doe@example.com",
-    "phone": "+15551234567",
-    "firstName": "John",
-    "lastName": "Doe",
-    "city": "New York",
-    "state": "NY",
-    "insuranceType": "AUTO",
-    "tags": ["high-value", "referral"],
-    "customFields": {"campaignId": "camp_001", "landingPage": "summer-promo"},
-}
 DOC_CREATE_LEAD_RESPONSE = {
     "id": "lead_123456789",
     "status": "new",
@@ -297,21 +286,6 @@ def assert_shape(actual: Any, example: Any, where: str = "$") -> None:
             assert ISO.match(actual), f"{where}: expected an ISO 8601 date-time, got {actual!r}"
 
 
-def assert_error(resp: Response, status: int, code: str) -> dict[str, Any]:
-    """The documented error envelope with this status and code; returns the inner error object."""
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"] == "application/json"
-    body = resp.json()
-    assert set(body) == {"error"}, body
-    err = body["error"]
-    assert {"code", "message", "details", "request_id"} <= set(err), err
-    assert err["code"] == code, err
-    assert isinstance(err["message"], str) and err["message"]
-    assert err["details"] is None or isinstance(err["details"], dict)
-    assert REQ_ID.match(err["request_id"]), err["request_id"]
-    return err
-
-
 def assert_rate_headers(resp: Response) -> dict[str, int]:
     values = {}
     for name in RATE_HEADERS:
@@ -336,30 +310,6 @@ def assert_pagination(p: dict[str, Any], page: int, limit: int, total: int) -> N
     }
 
 
-def list_all(
-    client: TestClient, auth: dict[str, str], path: str, key: str = "data", **params: Any
-) -> list[dict[str, Any]]:
-    """Every item of a paginated list, fetched 100 at a time; pages must fit together."""
-    items: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        resp = client.get(path, params={**params, "page": page, "limit": 100}, headers=auth)
-        assert resp.status_code == 200, resp.text
-        body = resp.json()
-        items += body[key]
-        p = body["pagination"]
-        assert p["page"] == page and p["limit"] == 100
-        if not p["hasNext"]:
-            assert p["total"] == len(items)
-            assert p["totalPages"] == page or (p["total"] == 0 and p["totalPages"] == 0)
-            return items
-        page += 1
-
-
-def all_leads(client: TestClient, auth: dict[str, str], **params: Any) -> list[dict[str, Any]]:
-    return list_all(client, auth, "/v1/leads", **params)
-
-
 def lead_total(client: TestClient, auth: dict[str, str]) -> int:
     resp = client.get("/v1/leads", params={"limit": 1}, headers=auth)
     assert resp.status_code == 200
@@ -374,12 +324,6 @@ def create_lead(client: TestClient, auth: dict[str, str], **fields: Any) -> dict
     body = fields or {"email": "created.lead@example.com", "firstName": "Created"}
     resp = client.post("/v1/leads", json=body, headers=auth)
     assert resp.status_code == 201, resp.text
-    return resp.json()
-
-
-def get_lead(client: TestClient, auth: dict[str, str], lead_id: str) -> dict[str, Any]:
-    resp = client.get(f"/v1/leads/{lead_id}", headers=auth)
-    assert resp.status_code == 200, resp.text
     return resp.json()
 
 

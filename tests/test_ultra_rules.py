@@ -12,63 +12,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from httpx import Response
 from starlette.testclient import TestClient
 
-REQ_ID = re.compile(r"^req_[0-9A-Za-z]+$")
+from tests.ultra_support import DOC_CREATE_LEAD, all_leads, assert_error, get_lead, list_all
+
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-DOC_CREATE_LEAD = {
-    "source": "facebook_ads",
-    "email": "john.doe@example.com",
-    "phone": "+15551234567",
-    "firstName": "John",
-    "lastName": "Doe",
-    "city": "New York",
-    "state": "NY",
-    "insuranceType": "AUTO",
-    "tags": ["high-value", "referral"],
-    "customFields": {"campaignId": "camp_001", "landingPage": "summer-promo"},
-}
 GROUPS = {"source": "bySource", "assignedTo": "byAssignedTo", "insuranceType": "byInsuranceType"}
 
 
 # ---------------------------------------------------------------- helpers
-def assert_error(resp: Response, status: int, code: str) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    err = resp.json()["error"]
-    assert err["code"] == code and isinstance(err["message"], str)
-    assert REQ_ID.match(err["request_id"])
-    return err
-
-
-def list_all(
-    client: TestClient, auth: dict[str, str], path: str, key: str = "data", **params: Any
-) -> list[dict]:
-    items: list[dict] = []
-    page = 1
-    while True:
-        resp = client.get(path, params={**params, "page": page, "limit": 100}, headers=auth)
-        assert resp.status_code == 200, resp.text
-        body = resp.json()
-        items += body[key]
-        if not body["pagination"]["hasNext"]:
-            assert body["pagination"]["total"] == len(items)
-            return items
-        page += 1
-
-
-def all_leads(client: TestClient, auth: dict[str, str], **params: Any) -> list[dict]:
-    return list_all(client, auth, "/v1/leads", **params)
-
-
 def timeline(client: TestClient, auth: dict[str, str], lead_id: str, **params: Any) -> list[dict]:
     return list_all(client, auth, f"/v1/leads/{lead_id}/activities", key="activities", **params)
-
-
-def get_lead(client: TestClient, auth: dict[str, str], lead_id: str) -> dict[str, Any]:
-    resp = client.get(f"/v1/leads/{lead_id}", headers=auth)
-    assert resp.status_code == 200, resp.text
-    return resp.json()
 
 
 def create(client: TestClient, auth: dict[str, str], path: str, body: dict[str, Any]) -> dict[str, Any]:
