@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from functools import partial
 from typing import Any
@@ -94,6 +95,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for exc_type in (HTTPException, Exception):
         app.add_error_handler(exc_type, handler)
     app.runtime = runtime  # type: ignore[attr-defined]
+    # Specs, compiled validators and the app live as long as the process: moving them out of the
+    # collector's reach shortens the pauses that set the p99 of busy list endpoints.
+    gc.collect()
+    gc.freeze()
     return app
 
 

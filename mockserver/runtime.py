@@ -19,7 +19,7 @@ from mockserver.settings import Settings
 from mockserver.sim import ratelimit, webhooks
 from mockserver.sim.clock import Clock
 from mockserver.sim.faults import Faults, parse_cli
-from mockserver.sim.journal import Entry, Journal, mask_body
+from mockserver.sim.journal import BODY_LIMIT, Entry, Journal, mask_body
 from mockserver.store import DocumentStore
 from mockserver.vendors import load_vendor
 from mockserver.vendors.base import Vendor
@@ -137,7 +137,7 @@ class Runtime:
                 request_headers=ctx.headers,
                 request_body=mask_body(ctx.raw_body, content_type),
                 response_headers=headers,
-                response_body=payload.decode("utf-8", "replace"),
+                response_body=payload[:BODY_LIMIT].decode("utf-8", "replace"),
             )
         )
 

@@ -40,6 +40,7 @@ LEAD_DEFAULTS: dict[str, Any] = {
     "assignedTo": None,
 }
 OUTCOME_ACTIVITY = {"won": "WON", "lost": "LOST"}
+PRIVATE_FIELDS = ("_scoreManual", "_convertedAt")
 CREATE_EVENTS = {"leads": "lead.created", "notes": "note.created", "tasks": "task.created"}
 
 
@@ -328,7 +329,9 @@ class UltraRules(Rules):
 
     @staticmethod
     def _present_one(resource: str, doc: dict[str, Any], users: dict[str, dict]) -> dict[str, Any]:
-        out = {k: v for k, v in doc.items() if not k.startswith("_")}
+        out = dict(doc)
+        for key in PRIVATE_FIELDS:  # stored for rules, never shown
+            out.pop(key, None)
 
         def summary(user_id: str | None, with_email: bool = True) -> dict | None:
             user = users.get(user_id or "")
