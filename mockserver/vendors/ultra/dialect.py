@@ -189,11 +189,19 @@ class UltraDialect(Dialect):
         body = {"error": code, "error_description": err.message}
         return Reply(status, body, {"Cache-Control": "no-store", **err.headers})
 
+    @staticmethod
+    def subscriptions(ctx: RequestContext, event: str) -> list[dict[str, Any]]:
+        """Active webhooks registered for the event."""
+        coll = ctx.coll("webhooks")
+        hooks = ctx.store.memo(("hooks", coll), lambda: ctx.store.find(coll, with_total=False).items)
+        return [h for h in hooks if h.get("active", True) and event in h.get("events", [])]
+
     def webhook_deliveries(self, ctx: RequestContext, event: str, data: Any) -> list[Delivery]:
         """Every active subscription to the event gets ``{event, timestamp, data}``, signed with
         ``X-CRM-Ultra-Signature`` = hex HMAC-SHA256 of the raw body under its secret."""
-        coll = ctx.coll("webhooks")
-        hooks = ctx.store.memo(("hooks", coll), lambda: ctx.store.find(coll, with_total=False).items)
+        hooks = self.subscriptions(ctx, event)
+        if not hooks:
+            return []
         body = orjson.dumps(
             {"event": event, "timestamp": self.timestamp(ctx.now or Clock().now()), "data": data}
         )

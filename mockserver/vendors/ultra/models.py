@@ -79,8 +79,10 @@ class UltraRules(Rules):
         description: str,
         metadata: dict[str, Any] | None = None,
         at: str | None = None,
+        lead: dict[str, Any] | None = None,
     ) -> None:
-        """Append to the lead's timeline and move its ``lastActivity``."""
+        """Append to the lead's timeline and move its ``lastActivity``. ``lead``: the stored lead
+        when the caller already holds it (saves a read)."""
         when = at or self._now(ctx)
         activity = {
             "id": new_id(ctx, "activities"),
@@ -92,7 +94,7 @@ class UltraRules(Rules):
             "leadId": lead_id,
         }
         ctx.store.insert(ctx.coll("activities"), activity)
-        lead = ctx.store.get(ctx.coll("leads"), lead_id)
+        lead = lead or ctx.store.get(ctx.coll("leads"), lead_id)
         if lead is not None and (lead.get("lastActivity") or "") < when:
             lead["lastActivity"] = when
             ctx.store.replace(ctx.coll("leads"), lead)
@@ -104,8 +106,10 @@ class UltraRules(Rules):
             ctx.store.replace(ctx.coll("leads"), lead)
 
     def notify(self, ctx: RequestContext, event: str, resource: str, doc: dict[str, Any]) -> None:
-        """A webhook event whose data is the record as the API shows it."""
-        ctx.emit(event, self.present(ctx, resource, [doc], deliver=False)[0])
+        """A webhook event whose data is the record as the API shows it (rendered only when
+        someone subscribed: most writes notify nobody)."""
+        if ctx.vendor.dialect.subscriptions(ctx, event):  # type: ignore[attr-defined]
+            ctx.emit(event, self.present(ctx, resource, [doc], deliver=False)[0])
 
     def deliver_due_emails(self, ctx: RequestContext) -> None:
         """Scheduled emails whose time has come are sent now, as the document says."""
@@ -226,6 +230,7 @@ class UltraRules(Rules):
                 f"Lead created from {doc['source']}" + (f": {name}" if name else ""),
                 {"source": doc["source"]},
                 at=doc["createdAt"],
+                lead=doc,
             )
         elif resource == "notes":
             self._bump(ctx, doc["leadId"], "notesCount")
