@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
     lines = []
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="seed-bench-") as tmp:
         d = child(str(Path(tmp) / "default.db"), 0, "default")
         lines.append(f"| default seed (300 leads, full histories, ~3.2k records) | {d['load_s']:.2f} s | | |")
@@ -111,10 +112,12 @@ def main() -> None:
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
         f"- machine: nproc {os.cpu_count()}, {platform.machine()}, Python {platform.python_version()}, "
-        f"load average at the end {load[0]:.1f} (a shared machine: figures vary run to run)",
+        f"load average {load_start:.1f} at the start, {load[0]:.1f} at the end (a shared machine: "
+        "figures vary run to run)",
         f"- command: `.venv/bin/python bench/seed_bench.py --sizes {' '.join(map(str, args.sizes))}"
         f"{' --write-results' if args.write_results else ''}`",
-        "- each line is a fresh process and a fresh data file (WAL, indexes built after the data)",
+        "- each line is a fresh process and a fresh data file (indexes built after the data, on "
+        "materialised columns; a brand-new file loads without the WAL, which is back on afterwards)",
         "",
         "| load | wall time | peak RSS of the loading process | data file |",
         "|---|--:|--:|--:|",

@@ -90,9 +90,15 @@ class ScenarioAdapter:
         """The fixed records every state of this vendor has (users, API keys, templates)."""
         return {}
 
-    def generate(self, ctx: GenContext, plans: dict[str, ResourcePlan]) -> Iterator[tuple[str, Docs]]:
-        """Batches of (resource, documents) for the ``generate`` section, in insertion order."""
+    def generate(self, ctx: GenContext, plans: dict[str, ResourcePlan]) -> Iterator[tuple[Any, ...]]:
+        """Batches of (resource, documents) for the ``generate`` section, in insertion order; a
+        vendor with several partitions may yield (resource, documents, tenant) instead."""
         return iter(())
+
+    def partition(self, resource: str, doc: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        """The partition an account or explicit record goes to, and the record to store (a
+        vendor with live and test modes reads and drops its own selector field here)."""
+        return self.tenant, doc
 
     def complete(self, ctx: GenContext, resource: str, doc: dict[str, Any]) -> dict[str, Any]:
         """An explicit record with the defaults the API would have filled in."""

@@ -100,6 +100,30 @@ def _sql_value(value: Any) -> Any:
     return value
 
 
+def _row_builder(fields: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """doc -> (id, JSON, column values...). Written out as one function for the collection's
+    fields: at a million rows a loop of per-field calls costs seconds. Plain top-level strings,
+    floats and None are stored as they are; anything else goes through ``_materialise``."""
+    lines = ["def row(doc):", "    get = doc.get"]
+    values = []
+    for i, f in enumerate(fields):
+        if "." in f:
+            lines.append(f"    v{i} = getters[{i}](doc)")
+            values.append(f"v{i}")
+        else:
+            lines.append(f"    v{i} = get({f!r})")
+            values.append(f"(v{i} if type(v{i}) in plain else materialise(v{i}))")
+    lines.append(f"    return (doc['id'], dumps(doc).decode(), {''.join(v + ', ' for v in values)})")
+    scope: dict[str, Any] = {
+        "getters": [_getter(f) for f in fields],
+        "plain": _PLAIN,
+        "materialise": _materialise,
+        "dumps": orjson.dumps,
+    }
+    exec("\n".join(lines), scope)  # field names are checked against _FIELD: identifiers and dots
+    return scope["row"]
+
+
 @dataclass(frozen=True)
 class Condition:
     """One filter: ``field op value``; ops are eq ne gt gte lt lte in contains isnull."""
@@ -236,7 +260,8 @@ class DocumentStore:
         self._layout.pop(name, None)
         if build_indexes:
             for index in indexes:
-                sql_cols = ", ".join([_column(f) for f in index] + ["seq"])
+                # the rowid (seq) ends every index entry already: ORDER BY col, seq uses it as is
+                sql_cols = ", ".join(_column(f) for f in index)
                 ix_name = f'"cx_{name}_{"_".join(f.replace(".", "_") for f in index)}"'
                 self._conn.execute(f"CREATE INDEX IF NOT EXISTS {ix_name} ON {table} ({sql_cols})")
         self._known.add(name)
@@ -281,13 +306,7 @@ class DocumentStore:
         found = self._layout.get(name)
         if found is None:
             fields = self._table_columns(name)
-            getters = [_getter(f) for f in fields]
-            dumps = orjson.dumps
-
-            def row(doc: dict[str, Any]) -> tuple[Any, ...]:
-                return (doc["id"], dumps(doc).decode(), *[g(doc) for g in getters])
-
-            found = self._layout[name] = ({f: _column(f) for f in fields}, row)
+            found = self._layout[name] = ({f: _column(f) for f in fields}, _row_builder(fields))
         return found
 
     def collections(self) -> list[str]:
@@ -329,6 +348,12 @@ class DocumentStore:
                 raise
             self._depth = 0
             self._conn.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        """A transaction is open on this store's connection (pragmas that change the journal
+        or sync mode must wait until it ends)."""
+        return self._conn.in_transaction
 
     def _resync(self) -> None:
         self._known = set(self.collections())

@@ -147,8 +147,8 @@ class Vendor:
         """Create the vendor's collections; bulk seeding asks for indexes after the data."""
         for tenant in self.tenants:
             for res in self.spec.resources.values():
-                wanted = res.indexes if indexes else ()
-                store.ensure_collection(self.collection(res.name, tenant), wanted)
+                # the indexed fields' columns always; the indexes themselves only when asked
+                store.ensure_collection(self.collection(res.name, tenant), res.indexes, build_indexes=indexes)
             for name, extra in self.extra_collections().items():
                 store.ensure_collection(self.collection(name, tenant), extra)
         # collections shared by every partition (credentials that pick the partition)

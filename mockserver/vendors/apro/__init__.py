@@ -7,7 +7,9 @@ from mockserver.specs import spec_path
 from mockserver.vendors.apro.dialect import AproDialect
 from mockserver.vendors.apro.handlers import HANDLERS
 from mockserver.vendors.apro.models import AproRules
+from mockserver.vendors.apro.scenario import AproScenario
 from mockserver.vendors.apro.seed import CALLS_KEY, DEMO_KEY, LIMITED_KEY, READONLY_KEY, SMS_KEY, seed_apro
+from mockserver.vendors.apro.webhooks import ADMIN_ACTIONS
 from mockserver.vendors.base import Vendor
 
 
@@ -20,6 +22,8 @@ def create_vendor() -> Vendor:
         rules=AproRules(),
         handlers=dict(HANDLERS),
         seeder=seed_apro,
+        scenario=AproScenario(),
+        admin_actions=dict(ADMIN_ACTIONS),
         demo_credentials={
             "apikey (POST body)": DEMO_KEY,
             "apikey, 200 requests/hour": LIMITED_KEY,

@@ -419,4 +419,23 @@ FORMS: dict[str, dict[str, Any]] = {
         "def_stock": False,
         "ext_stock": [],
     },
+    # every section of the document's "Sending a filled form" sample, nothing obligatory
+    "3": {
+        "formtype": "3",
+        "name": "Contact us",
+        "description": "Tell us about you and your property",
+        "feedback": "Thank you! We will get back to you shortly",
+        "request_type": "2",
+        "def_customer": {
+            "surname": _form_field("surname", "Last name"),
+            "name": _form_field("name", "First name"),
+            "patronymic": _form_field("patronymic", "Patronymic"),
+            "email": _form_field("email", "Email"),
+            "phone": _form_field("phone", "Phone"),
+        },
+        "ext_customer": ["24"],
+        "ext_request": ["67"],
+        "def_stock": True,
+        "ext_stock": ["338"],
+    },
 }

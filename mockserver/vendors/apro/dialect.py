@@ -21,6 +21,7 @@ from mockserver.engine.context import Principal, Reply, RequestContext
 from mockserver.engine.errors import ApiError
 from mockserver.engine.schema import error_location, short_message
 from mockserver.sim import ratelimit
+from mockserver.sim.webhooks import Delivery
 from mockserver.vendors.apro import phpform
 from mockserver.vendors.base import Dialect
 
@@ -123,7 +124,13 @@ def count_array_elements(value: Any) -> int:
 
 
 class AproDialect(Dialect):
-    private_collections: ClassVar[dict[str, tuple]] = {"api_keys": ()}
+    private_collections: ClassVar[dict[str, tuple]] = {"api_keys": (), "webhooks": ()}
+
+    def webhook_deliveries(self, ctx: RequestContext, event: str, data: Any) -> list[Delivery]:
+        """The document's webhook payload to each subscription ``webhooks.notify`` picked."""
+        from mockserver.vendors.apro import webhooks
+
+        return webhooks.deliveries(ctx, data)
 
     def authenticate(self, ctx: RequestContext) -> Principal | None:
         if not ctx.op.mount.endswith("/sharedapi"):

@@ -83,11 +83,12 @@ def _ext_entries(section: Any, allowed: list[str]) -> list[dict[str, Any]]:
         raise bad("form sections are {field id: {value}}")
     out = []
     for fid, item in section.items():
+        value = item.get("value") if isinstance(item, dict) else item
+        if value in (None, ""):
+            continue  # a blank, as a website form sends for an empty input: nothing to file
         if str(fid) not in allowed:
             raise bad(f"field {fid} is not on this form")
-        value = item.get("value") if isinstance(item, dict) else item
-        if value not in (None, ""):
-            out.append({"id": str(fid), "value": value})
+        out.append({"id": str(fid), "value": value})
     return out
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from mockserver.engine.context import RequestContext
 from mockserver.engine.errors import ApiError
 from mockserver.store import Condition
+from mockserver.vendors.apro import webhooks
 from mockserver.vendors.apro.fields import FieldError
 from mockserver.vendors.apro.fields import conditions as field_conditions
 
@@ -27,8 +28,12 @@ def now_text(ctx: RequestContext) -> str:
 
 
 def next_id(ctx: RequestContext, resource: str) -> str:
-    """APRO ids are auto-increment numbers sent as strings; the seed sets where they start."""
-    return str(ctx.store.incr_meta(f"apro:seq:{ctx.coll(resource)}"))
+    """APRO ids are auto-increment numbers sent as strings; the seed sets where they start. Ids
+    the seed placed further on (the document's example records) are stepped over."""
+    while True:
+        candidate = str(ctx.store.incr_meta(f"apro:seq:{ctx.coll(resource)}"))
+        if not ctx.store.exists(ctx.coll(resource), candidate):
+            return candidate
 
 
 def as_id(value: Any, what: str) -> str:
@@ -168,7 +173,10 @@ def insert(ctx: RequestContext, entity: Entity, params: Any) -> list[int]:
             doc["_n"] = int(doc["id"])
             doc.update({entity.created: stamp, entity.activity_date: stamp, entity.activity_type: "create"})
             doc["publish"] = 1
+            if ctx.principal is not None and ctx.principal.user_id:
+                doc["_creator"] = str(ctx.principal.user_id)
             ctx.store.insert(ctx.coll(entity.name), doc)
+            webhooks.notify(ctx, entity.name, "create", None, doc)
             docs.append(doc)
     return [d["_n"] for d in docs]
 
@@ -191,6 +199,7 @@ def update(ctx: RequestContext, entity: Entity, params: Any) -> list[int]:
             new[entity.activity_date] = now_text(ctx)
             new.setdefault(entity.activity_type, "edit")
             ctx.store.replace(ctx.coll(entity.name), new)
+            webhooks.notify(ctx, entity.name, "edit", old, new)
             out.append(new["_n"])
     return out
 
@@ -204,8 +213,10 @@ def delete(ctx: RequestContext, entity: Entity, params: Any) -> list[int]:
         docs = [load(ctx, entity, i) for i in ids]
         for doc in docs:
             if doc.get("publish") == 1:
+                before = dict(doc)
                 doc.update(
                     {"publish": 0, entity.activity_type: "delete", entity.activity_date: now_text(ctx)}
                 )
                 ctx.store.replace(ctx.coll(entity.name), doc)
+                webhooks.notify(ctx, entity.name, "delete", before, doc)
     return [d["_n"] for d in docs]

@@ -387,6 +387,7 @@ def seed_apro(store: DocumentStore, vendor: Vendor, seed: int, now: datetime, co
     _calls(store, vendor, rng, wids)
     _dialogs(store, vendor, rng, p, pids, wids, seed)
     _events(store, vendor, rng, p, wids)
+    _document_records(store, vendor)
     store.insert_many(
         coll("files"),
         [
@@ -414,6 +415,157 @@ def seed_apro(store: DocumentStore, vendor: Vendor, seed: int, now: datetime, co
     }
     for resource, count in counts.items():
         store.set_meta(f"apro:seq:{coll(resource)}", str(FIRST[resource] + count - 1))
+
+
+def _document_records(store: DocumentStore, vendor: Vendor) -> None:
+    """The records the document's examples name (``purchaser/attach`` for contact 278056,
+    ``sales/details`` for deal 468, the comments of contact 273954), with its ids and values, so
+    those calls sent as written answer what the document shows. Fixed data: the random stream and
+    the id sequences (new records start after the seeded ranges) are untouched."""
+    coll = vendor.collection
+    day = "2016-05-31 12:13:15"
+
+    def put(resource: str, docs: list[dict[str, Any]]) -> None:
+        """Insert, or take the place of a seeded record with the same id (deals 447, 468)."""
+        for doc in docs:
+            if store.exists(coll(resource), doc["id"]):
+                store.replace(coll(resource), doc)
+            else:
+                store.insert(coll(resource), doc)
+
+    contacts = [
+        ("278056", "Walker", "Tom", "tom.walker@example.org"),
+        ("273954", "Wildes", "Michael", "customer@gmail.com"),
+    ]
+    put(
+        "purchaser",
+        [
+            {
+                "id": cid,
+                "_n": int(cid),
+                "group_id": "149",
+                "surname": surname,
+                "name": name,
+                "patronymic": "",
+                "manager_id": "47",
+                "additional_manager_id": [48, 49, 50],
+                "create_date": "2015-11-02 10:00:00",
+                "marktype": "0",
+                "nattype": "private_individual",
+                "customer_activity_type": "create",
+                "customer_activity_date": "2015-11-19 11:08:51",
+                "email": [{"mail": mail, "comment": ""}],
+                "phone": [{"phone": "1965 XXX 4332", "comment": "Main"}],
+                "source": "manager_customer",
+                "comment": "",
+                "publish": 1,
+                "ext": {},
+                "_search": _search(name, surname, mail, "1965 XXX 4332"),
+            }
+            for cid, surname, name, mail in contacts
+        ],
+    )
+    put(
+        "stock",
+        [
+            {
+                "id": sid,
+                "_n": int(sid),
+                "type": "1",
+                "parent": "1",
+                "name": f"Ford Fusion {sid}",
+                "date_add": "2015-10-30 09:00:00",
+                "author": "47",
+                "additional_author": [48, 49, 50],
+                "publish": 1 if int(sid) >= 280959 else 0,
+                "last_modify": "2015-11-19 11:34:54",
+                "customer_relation": "278056",
+                "stock_activity_type": "edit",
+                "stock_activity_date": "2015-11-19 11:34:54",
+                "group_id": "149",
+                "ext": {"f338": f"SKU-{sid}"},
+                "_search": _search(f"Ford Fusion {sid}", f"SKU-{sid}"),
+            }
+            for sid in ("280957", "280958", "280959", "280960", "280961")
+        ],
+    )
+    put(
+        "applications",
+        [
+            {
+                "id": rid,
+                "_n": int(rid),
+                "employee_id": "47",
+                "additional_employee_id": [48, 49, 50],
+                "customer_id": "278056",
+                "request_type_id": "1",
+                "source": "help_manager",
+                "date_create": "2015-11-03 10:00:00",
+                "comment": "To processing",
+                "request_name": "Application for loan",
+                "status": "mustbeprocessed",
+                "request_activity_type": "stage",
+                "request_activity_date": "2015-11-19 10:36:29",
+                "publish": 1,
+                "ext": {},
+                "_search": _search("Walker", "To processing", "Application for loan"),
+            }
+            for rid in ("1969", "1970", "1971")
+        ],
+    )
+    deals = [(sid, 278056) for sid in ("522", "527", "528", "529")] + [("447", 273954), ("468", 273954)]
+    put(
+        "sales",
+        [
+            {
+                "id": sid,
+                "_n": int(sid),
+                "customers_id": customer,
+                "employee_id": 47,
+                "additional_employee_id": [48, 49, 50],
+                "date_create": "2015-11-19 16:44:45",
+                "sales_type_id": 1,
+                "sales_status_id": 1,
+                "sale_name": "In stock",
+                "sale_activity_type": "stage",
+                "sale_activity_date": "2015-11-19 17:17:11",
+                "publish": 1,
+                "ext": {},
+                "cocustomers": [],
+                "corequests": [],
+                "costock": [],
+                "costockprimary": [],
+                "cosales": [],
+                "blanks": [],
+                "_search": _search("In stock"),
+            }
+            for sid, customer in deals
+        ],
+    )
+    put(
+        "comments",
+        [
+            {
+                "id": "492",
+                "_n": 492,
+                "parent_type": "sale",
+                "parent_id": "447",
+                "text": "Comment text",
+                "date": day,
+                "customer_id": "273954",
+                "author_id": "47",
+                "files": [
+                    {
+                        "id": "66",
+                        "parent": "492",
+                        "name": "business_filter_q_2.png",
+                        "size": "201085",
+                        "file": "/files/crm/ribbon/574d479b30ce8.png",
+                    }
+                ],
+            }
+        ],
+    )
 
 
 def _bills(store, vendor, rng, p, people, sales, wids, companies, seed) -> None:

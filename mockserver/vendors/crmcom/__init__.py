@@ -8,6 +8,7 @@ from mockserver.vendors.base import Vendor
 from mockserver.vendors.crmcom.dialect import CrmcomDialect
 from mockserver.vendors.crmcom.handlers import HANDLERS
 from mockserver.vendors.crmcom.models import CrmcomRules
+from mockserver.vendors.crmcom.scenario import CrmcomScenario
 from mockserver.vendors.crmcom.seed import (
     DEMO_PASSWORD,
     DEMO_USER,
@@ -34,4 +35,5 @@ def create_vendor() -> Vendor:
             "login (POST /users/authenticate)": f"{DEMO_USER} / {DEMO_PASSWORD}",
         },
         tenants=("live", "test"),
+        scenario=CrmcomScenario(),
     )

@@ -8,6 +8,7 @@ from mockserver.vendors.base import Vendor
 from mockserver.vendors.devcrm.dialect import DevCrmDialect
 from mockserver.vendors.devcrm.handlers import HANDLERS
 from mockserver.vendors.devcrm.models import DevCrmRules
+from mockserver.vendors.devcrm.scenario import DevcrmScenario
 from mockserver.vendors.devcrm.seed import DEMO_TOKEN, seed_devcrm
 
 
@@ -20,5 +21,6 @@ def create_vendor() -> Vendor:
         rules=DevCrmRules(),
         handlers=dict(HANDLERS),
         seeder=seed_devcrm,
+        scenario=DevcrmScenario(),
         demo_credentials={"Authorization": f"Bearer {DEMO_TOKEN}"},
     )
