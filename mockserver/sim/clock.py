@@ -24,7 +24,7 @@ class Clock:
     def _state(self) -> dict[str, Any]:
         if self.store is None:
             return {}
-        return self.store.memo(_KEY, self._read)
+        return self.store.memo(_KEY, self._read, on=("meta",))
 
     def _read(self) -> dict[str, Any]:
         raw = self.store.get_meta(_KEY) if self.store is not None else None

@@ -124,7 +124,7 @@ class Faults:
         self.store = store
 
     def rules(self) -> list[dict[str, Any]]:
-        return self.store.memo(_KEY, self._read)
+        return self.store.memo(_KEY, self._read, on=("meta",))
 
     def _read(self) -> list[dict[str, Any]]:
         raw = self.store.get_meta(_KEY)

@@ -62,11 +62,11 @@ def enqueue(store: DocumentStore, vendor: str, event: str, deliveries: list[Deli
             "next_at, lease_until, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', '[]', ?, NULL, ?)",
             (vendor, event, d.target, d.url, orjson.dumps(d.headers).decode(), d.body, now, now),
         )
-        store.touched()
+        store.touched("webhook_outbox")
 
 
 def clear(store: DocumentStore) -> int:
-    store.touched()
+    store.touched("webhook_outbox")
     return len(store.execute("DELETE FROM webhook_outbox RETURNING id"))
 
 
@@ -142,7 +142,7 @@ class Sender:
             "lease_until = NULL WHERE id = ?",
             (status, orjson.dumps(attempts).decode(), next_at, ident),
         )
-        self.store.touched()
+        self.store.touched("webhook_outbox")
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self.policy.timeout, follow_redirects=False) as client:

@@ -181,12 +181,13 @@ class DocumentStore:
         self._known: set[str] = set()
         # collection -> (field -> column SQL, row builder for writes); read from the table itself
         self._layout: dict[str, tuple[dict[str, str], Callable[[dict[str, Any]], tuple[Any, ...]]]] = {}
-        # Derived values (list totals, due-date scans) are cached until any write: ours, counted
-        # here, or another worker's, seen through PRAGMA data_version.
-        self._local_writes = 0
+        # Derived values (list totals, due-date scans) are cached until a write they depend on:
+        # ours, counted per scope (a collection, "meta"), or another worker's, seen through
+        # PRAGMA data_version. ``_epoch`` moves on writes of unknown scope and drops everything.
+        self._epoch = 0
+        self._writes: dict[str, int] = {}
         self._data_version: int | None = None
-        self._memo_version: tuple[int, int] = (-1, -1)
-        self._memo: dict[Any, Any] = {}
+        self._memo: dict[Any, tuple[tuple[Any, ...], Any]] = {}
         self._side: dict[str, sqlite3.Connection] = {}
         sync = "NORMAL" if durable else "OFF"
         pragmas = [f"synchronous={sync}", "busy_timeout=30000", "temp_store=MEMORY"]
@@ -219,25 +220,35 @@ class DocumentStore:
         caches below cost one PRAGMA per request instead of one per lookup."""
         self._data_version = self._conn.execute("PRAGMA data_version").fetchone()[0]
 
-    def memo(self, key: Any, compute: Any) -> Any:
-        """``compute()`` once per state of the data: recomputed after any committed write (ours at
-        once; another process's from the next ``refresh``)."""
+    def memo(self, key: Any, compute: Any, on: Sequence[str] | None = None) -> Any:
+        """``compute()`` once per state of what it reads: recomputed after our writes to the
+        scopes in ``on`` (collections, "meta"; every write when None), after writes of unknown
+        scope, and after another process's commits (seen at the next ``refresh``)."""
         if self._data_version is None:
             self.refresh()
-        version = (self._data_version, self._local_writes)
-        if version != self._memo_version:
+        if on is None:
+            mine: tuple[Any, ...] = (sum(self._writes.values()),)
+        else:
+            mine = tuple(self._writes.get(scope, 0) for scope in on)
+        version = (self._data_version, self._epoch, *mine)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        if len(self._memo) >= 4096:  # distinct filters pile up under fuzzing: stay bounded
             self._memo.clear()
-            self._memo_version = version
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        value = compute()
+        self._memo[key] = (version, value)
+        return value
 
-    def _wrote(self) -> None:
-        self._local_writes += 1
+    def _wrote(self, scope: str | None = None) -> None:
+        if scope is None:
+            self._epoch += 1
+        else:
+            self._writes[scope] = self._writes.get(scope, 0) + 1
 
-    def touched(self) -> None:
-        """Tell the caches a raw ``execute`` changed data they may depend on."""
-        self._wrote()
+    def touched(self, scope: str | None = None) -> None:
+        """Tell the caches a raw ``execute`` changed data: in ``scope``, or anything (None)."""
+        self._wrote(scope)
 
     # -- schema -------------------------------------------------------------------------------
     def ensure_collection(
@@ -377,7 +388,7 @@ class DocumentStore:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._wrote()
+        self._wrote("meta")
         self._conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -386,7 +397,7 @@ class DocumentStore:
 
     def incr_meta(self, key: str, by: int = 1) -> int:
         """Atomically add to an integer meta counter and return the new value."""
-        self._wrote()
+        self._wrote("counters")
         row = self._conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
             "DO UPDATE SET value = CAST(value AS INTEGER) + ? RETURNING value",
@@ -452,17 +463,17 @@ class DocumentStore:
         return f"INSERT INTO {_table(collection)} (id, doc{names}) VALUES (?, ?{marks})", row
 
     def insert(self, collection: str, doc: dict[str, Any]) -> None:
-        self._wrote()
+        self._wrote(collection)
         sql, row = self._insert_sql(collection)
         self._conn.execute(sql, row(doc))
 
     def insert_many(self, collection: str, docs: Iterable[dict[str, Any]]) -> None:
-        self._wrote()
+        self._wrote(collection)
         sql, row = self._insert_sql(collection)
         self._conn.executemany(sql, map(row, docs))
 
     def replace(self, collection: str, doc: dict[str, Any]) -> None:
-        self._wrote()
+        self._wrote(collection)
         cols, row = self._layout_of(collection)
         sets = "".join(f", {c} = ?" for c in cols.values())
         values = row(doc)
@@ -471,13 +482,13 @@ class DocumentStore:
         )
 
     def delete(self, collection: str, doc_id: str) -> bool:
-        self._wrote()
+        self._wrote(collection)
         cur = self._conn.execute(f"DELETE FROM {_table(collection)} WHERE id = ?", (doc_id,))
         return cur.rowcount > 0
 
     def delete_where(self, collection: str, conditions: Sequence[Condition]) -> list[str]:
         """Delete the matching documents and return their ids (for cascades)."""
-        self._wrote()
+        self._wrote(collection)
         where, params = self._where(conditions, columns=self._columns(collection))
         rows = self._conn.execute(f"DELETE FROM {_table(collection)}{where} RETURNING id", params).fetchall()
         return [r[0] for r in rows]
@@ -507,7 +518,11 @@ class DocumentStore:
             return 0
         where, params = self._where(conditions, columns=self._columns(collection))
         sql = f"SELECT count(*) FROM {_table(collection)}{where}"
-        return self.memo(("count", sql, tuple(params)), lambda: self._conn.execute(sql, params).fetchone()[0])
+        return self.memo(
+            ("count", sql, tuple(params)),
+            lambda: self._conn.execute(sql, params).fetchone()[0],
+            on=(collection,),
+        )
 
     def find(
         self,
@@ -545,6 +560,7 @@ class DocumentStore:
         total = self.memo(
             ("count", table, where, tuple(params)),
             lambda: self._conn.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0],
+            on=(collection,),
         )
         return Page(items, total)
 

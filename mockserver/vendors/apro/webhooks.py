@@ -183,7 +183,9 @@ def merge(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | lis
 
 def _subscriptions(ctx: RequestContext) -> list[dict[str, Any]]:
     coll = ctx.coll("webhooks")
-    return ctx.store.memo(("apro-hooks", coll), lambda: ctx.store.find(coll, with_total=False).items)
+    return ctx.store.memo(
+        ("apro-hooks", coll), lambda: ctx.store.find(coll, with_total=False).items, on=(coll,)
+    )
 
 
 def notify(

@@ -193,7 +193,9 @@ class UltraDialect(Dialect):
     def subscriptions(ctx: RequestContext, event: str) -> list[dict[str, Any]]:
         """Active webhooks registered for the event."""
         coll = ctx.coll("webhooks")
-        hooks = ctx.store.memo(("hooks", coll), lambda: ctx.store.find(coll, with_total=False).items)
+        hooks = ctx.store.memo(
+            ("hooks", coll), lambda: ctx.store.find(coll, with_total=False).items, on=(coll,)
+        )
         return [h for h in hooks if h.get("active", True) and event in h.get("events", [])]
 
     def webhook_deliveries(self, ctx: RequestContext, event: str, data: Any) -> list[Delivery]:

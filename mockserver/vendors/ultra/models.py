@@ -114,7 +114,8 @@ class UltraRules(Rules):
     def deliver_due_emails(self, ctx: RequestContext) -> None:
         """Scheduled emails whose time has come are sent now, as the document says."""
         now = self._now(ctx)
-        next_due = ctx.store.memo(("next-due", ctx.coll("emails")), lambda: self._next_due(ctx))
+        emails = ctx.coll("emails")
+        next_due = ctx.store.memo(("next-due", emails), lambda: self._next_due(ctx), on=(emails,))
         if next_due is None or next_due > now:
             return
         due = ctx.store.find(
