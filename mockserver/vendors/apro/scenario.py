@@ -79,28 +79,11 @@ class AproScenario(ScenarioAdapter):
 
     def account(self, ctx: GenContext) -> dict[str, list[dict]]:
         """API keys, the staff (workers) and the companies bills are issued by and to."""
-        from mockserver.vendors.apro.seed import _workers  # the seeded staff, same shape
+        from mockserver.vendors.apro.seed import OWN_COMPANY, _workers  # the seeded staff, same shape
 
         rng = ctx.rng("account")
         workers = _workers(rng, ctx.pools)
-        mine = {
-            "id": "2",
-            "bank_name": "Bank of Philadelphia",
-            "bank_city": "Philadelphia",
-            "bik": "3046311854",
-            "email": "test@test.com",
-            "inn": "34511102704",
-            "kpp": "711101001",
-            "ks": "65464654646545",
-            "legal_address": "229, Arch St.",
-            "mail_address": "4305117",
-            "name": "Basic payment details",
-            "ogrn": "54645645",
-            "phone": "1784XXX6427",
-            "rs": "40702810711030001415",
-            "city": "Philadelphia",
-            "type": "Inc.",
-        }
+        mine = dict(OWN_COMPANY)
         clients = [
             {
                 **{k: "" for k in mine},

@@ -64,6 +64,27 @@ NAMES = [
 ]
 
 
+# The account's own payment details, as the document's invoice examples show them.
+OWN_COMPANY = {
+    "id": "2",
+    "bank_name": "Bank of Philadelphia",
+    "bank_city": "Philadelphia",
+    "bik": "3046311854",
+    "email": "test@test.com",
+    "inn": "34511102704",
+    "kpp": "711101001",
+    "ks": "65464654646545",
+    "legal_address": "229, Arch St.",
+    "mail_address": "4305117",
+    "name": "Basic payment details",
+    "ogrn": "54645645",
+    "phone": "1784XXX6427",
+    "rs": "40702810711030001415",
+    "city": "Philadelphia",
+    "type": "Inc.",
+}
+
+
 def fmt(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
@@ -196,24 +217,7 @@ def seed_apro(store: DocumentStore, vendor: Vendor, seed: int, now: datetime, co
     store.insert_many(coll("workers"), workers)
     wids = [w["id"] for w in workers]
     companies = [
-        {
-            "id": "2",
-            "bank_name": "Bank of Philadelphia",
-            "bank_city": "Philadelphia",
-            "bik": "3046311854",
-            "email": "test@test.com",
-            "inn": "34511102704",
-            "kpp": "711101001",
-            "ks": "65464654646545",
-            "legal_address": "229, Arch St.",
-            "mail_address": "4305117",
-            "name": "Basic payment details",
-            "ogrn": "54645645",
-            "phone": "1784XXX6427",
-            "rs": "40702810711030001415",
-            "city": "Philadelphia",
-            "type": "Inc.",
-        },
+        dict(OWN_COMPANY),
         {
             "id": "11",
             "bank_name": "Royal Phoenix Bank",

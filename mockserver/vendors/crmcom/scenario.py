@@ -39,6 +39,7 @@ from mockserver.vendors.crmcom.seed import (
     _activity,
     _address,
     _contact,
+    random_account,
 )
 
 DAY = 86400
@@ -236,24 +237,7 @@ class CrmcomScenario(ScenarioAdapter):
                     state = _pick(rng, ACCOUNT_STATES) if i else _pick(rng, {"ACTIVE": 90, "SUSPENDED": 10})
                 opened = min(created + rng.randint(0, 20 * DAY), top)
                 out.setdefault("accounts", []).append(
-                    _account(
-                        _guid(rng),
-                        contact["id"],
-                        f"AC{number:08d}",
-                        f"AC{number:08d} {contact['name']}",
-                        currency,
-                        is_primary=i == 0,
-                        state=state,
-                        balance=0.0 if state == "TERMINATED" else round(rng.uniform(-20, 800), 2),
-                        overdue_amount=0.0
-                        if state == "TERMINATED"
-                        else round(rng.choice([0, 0, 0, rng.uniform(0, 80)]), 2),
-                        credit_limit=float(rng.choice([0, 100, 250, 500, 1000])),
-                        classification_id=rng.choice(CLASSIFICATIONS)[0],
-                        payment_terms_id=rng.choice(PAYMENT_TERMS)[0],
-                        billing_address_id=addresses[0]["id"] if addresses and rng.random() < 0.7 else None,
-                        created=opened,
-                    )
+                    random_account(rng, contact, number, currency, i == 0, state, opened, addresses)
                 )
             links: dict[str, list[str]] = {"lead_id": [], "order_id": [], "service_request_id": []}
             if rng.random() < 0.3:

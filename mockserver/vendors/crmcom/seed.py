@@ -134,6 +134,35 @@ def _account(ident: str, contact: str, number: str, name: str, currency: str, **
     return doc
 
 
+def random_account(
+    rng: random.Random,
+    contact: dict[str, Any],
+    number: int,
+    currency: str,
+    primary: bool,
+    state: str,
+    opened: int,
+    addresses: list[dict[str, Any]],
+) -> dict:
+    """A contact's account with plausible money figures (a terminated one holds none)."""
+    return _account(
+        _guid(rng),
+        contact["id"],
+        f"AC{number:08d}",
+        f"AC{number:08d} {contact['name']}",
+        currency,
+        is_primary=primary,
+        state=state,
+        balance=0.0 if state == "TERMINATED" else round(rng.uniform(-20, 800), 2),
+        overdue_amount=0.0 if state == "TERMINATED" else round(rng.choice([0, 0, 0, rng.uniform(0, 80)]), 2),
+        credit_limit=float(rng.choice([0, 100, 250, 500, 1000])),
+        classification_id=rng.choice(CLASSIFICATIONS)[0],
+        payment_terms_id=rng.choice(PAYMENT_TERMS)[0],
+        billing_address_id=addresses[0]["id"] if addresses and rng.random() < 0.7 else None,
+        created=opened,
+    )
+
+
 def _activity(
     ident: str, name: str, contact: str, type_id: str, created: int, state: str, **extra: Any
 ) -> dict:
@@ -411,24 +440,7 @@ def generate(mode: str, seed: int, count: int, org_ids: list[str], p: Pools) -> 
             state = weighted(rng, ACCOUNT_STATES) if i else weighted(rng, {"ACTIVE": 90, "SUSPENDED": 10})
             opened = created + rng.randint(0, 20 * 86400)
             out["accounts"].append(
-                _account(
-                    _guid(rng),
-                    contact["id"],
-                    f"AC{number:08d}",
-                    f"AC{number:08d} {contact['name']}",
-                    currency,
-                    is_primary=i == 0,
-                    state=state,
-                    balance=0.0 if state == "TERMINATED" else round(rng.uniform(-20, 800), 2),
-                    overdue_amount=0.0
-                    if state == "TERMINATED"
-                    else round(rng.choice([0, 0, 0, rng.uniform(0, 80)]), 2),
-                    credit_limit=float(rng.choice([0, 100, 250, 500, 1000])),
-                    classification_id=rng.choice(CLASSIFICATIONS)[0],
-                    payment_terms_id=rng.choice(PAYMENT_TERMS)[0],
-                    billing_address_id=addresses[0]["id"] if addresses and rng.random() < 0.7 else None,
-                    created=opened,
-                )
+                random_account(rng, contact, number, currency, i == 0, state, opened, addresses)
             )
         links: dict[str, list[str]] = {"lead_id": [], "order_id": [], "service_request_id": []}
         if rng.random() < 0.3:
