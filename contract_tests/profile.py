@@ -189,6 +189,11 @@ def dig(value: Any, dotted: str) -> Any:
     return value
 
 
+def pick(dotted: str) -> Callable[[Any], Any]:
+    """An extractor for probes: ``pick("pagination.total")(body)``, None where absent."""
+    return lambda body: dig(body, dotted)
+
+
 def walk_keys(value: Any, path: str = "") -> Iterable[tuple[str, str, Any]]:
     """(path, key, value) for every key of every object nested in a JSON value."""
     if isinstance(value, dict):

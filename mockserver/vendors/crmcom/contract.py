@@ -8,7 +8,7 @@ import re
 import zlib
 from typing import Any
 
-from contract_tests.profile import Auth, Credentials, CrudProbe, ListProbe, VendorContract
+from contract_tests.profile import Auth, Credentials, CrudProbe, ListProbe, VendorContract, pick
 
 JOHN_DOE = "1c060611-0667-313e-b3bf-4cb70ee81cdf"  # the document's example contact
 ACTIVITY_TYPE = "HGJDHGSJDHG"
@@ -165,8 +165,8 @@ CONTRACT = VendorContract(
             path="/contacts?sort=CREATED_DATE&order=ASC",
             page_param="page",
             size_param="size",
-            items=lambda body: body.get("content") if isinstance(body, dict) else None,
-            total=lambda body: (body.get("paging") or {}).get("total") if isinstance(body, dict) else None,
+            items=pick("content"),
+            total=pick("paging.total"),
         ),
     ),
     crud=(
@@ -176,7 +176,7 @@ CONTRACT = VendorContract(
             body=_activity,
             get=lambda ident: ("GET", f"/activities/{ident}", None),
             delete=lambda ident: ("DELETE", f"/activities/{ident}", None),
-            id_of=lambda body: body.get("id") if isinstance(body, dict) else None,
+            id_of=pick("id"),
             compare=("name", "description"),
         ),
     ),

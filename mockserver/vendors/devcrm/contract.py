@@ -9,7 +9,7 @@ import re
 import zlib
 from typing import Any
 
-from contract_tests.profile import Auth, Credentials, CrudProbe, ListProbe, VendorContract, is_iso_8601
+from contract_tests.profile import Auth, Credentials, CrudProbe, ListProbe, VendorContract, is_iso_8601, pick
 
 NIL = "00000000-0000-4000-8000-000000000000"
 
@@ -111,10 +111,8 @@ CONTRACT = VendorContract(
             path="/leads?sort_by=created_at&sort_order=asc",
             page_param="page",
             size_param="limit",
-            items=lambda body: body.get("data") if isinstance(body, dict) else None,
-            total=lambda body: (
-                (body.get("pagination") or {}).get("total") if isinstance(body, dict) else None
-            ),
+            items=pick("data"),
+            total=pick("pagination.total"),
         ),
     ),
     crud=(
@@ -124,7 +122,7 @@ CONTRACT = VendorContract(
             body=_lead,
             get=lambda ident: ("GET", f"/leads/{ident}", None),
             delete=lambda ident: ("DELETE", f"/leads/{ident}", None),
-            id_of=lambda body: body.get("id") if isinstance(body, dict) else None,
+            id_of=pick("id"),
             compare=("name", "email", "phone", "company", "custom_fields.crm_contract_run"),
         ),
     ),

@@ -7,7 +7,7 @@ import re
 import zlib
 from typing import Any
 
-from contract_tests.profile import Auth, Credentials, CrudProbe, ListProbe, VendorContract, is_iso_8601
+from contract_tests.profile import Auth, Credentials, CrudProbe, ListProbe, VendorContract, is_iso_8601, pick
 
 OAUTH = "/oauth"
 TAG_FIELD = "crmContractRun"
@@ -138,10 +138,8 @@ CONTRACT = VendorContract(
             path="/leads?sortBy=createdAt&sortOrder=asc",
             page_param="page",
             size_param="limit",
-            items=lambda body: body.get("data") if isinstance(body, dict) else None,
-            total=lambda body: (
-                (body.get("pagination") or {}).get("total") if isinstance(body, dict) else None
-            ),
+            items=pick("data"),
+            total=pick("pagination.total"),
         ),
     ),
     crud=(
@@ -151,7 +149,7 @@ CONTRACT = VendorContract(
             body=_lead,
             get=lambda ident: ("GET", f"/leads/{ident}", None),
             delete=lambda ident: ("DELETE", f"/leads/{ident}", None),
-            id_of=lambda body: body.get("id") if isinstance(body, dict) else None,
+            id_of=pick("id"),
             compare=("firstName", "lastName", "email", "phone", "insuranceType", f"customFields.{TAG_FIELD}"),
             gone=lambda status, body: None if status == 404 else f"status {status}, expected 404",
         ),
