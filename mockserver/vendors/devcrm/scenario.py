@@ -29,7 +29,6 @@ from mockserver.vendors.devcrm.seed import (
     CUSTOMER_STATUS,
     DEMO_TOKEN,
     FEEDBACK_CATEGORIES,
-    LEAD_NOTES,
     LEAD_SOURCE,
     LEAD_STATUS,
     NEXT_ACTIONS,
@@ -38,6 +37,7 @@ from mockserver.vendors.devcrm.seed import (
     RATING,
     SUBJECTS,
     TERMS,
+    lead_record,
 )
 
 DAY = 86400
@@ -298,26 +298,18 @@ class DevcrmScenario(ScenarioAdapter):
         created = d.between(*span)
         status, source = d.weighted(status_w), d.weighted(source_w)
         email = _email(p, rng, first, last, str(n))
-        lead: dict[str, Any] = {
-            "id": new_id(),
-            "name": f"{first} {last}",
-            "email": email,
-            "phone": Pools.phone(rng) if rng.random() < 0.8 else None,
-            "company": rng.choice(p.companies) if rng.random() < 0.7 else None,
-            "source": source,
-            "campaign_id": _uuid(rng) if source in ("campaign", "email") else None,
-            "status": status,
-            "score": rng.randint(0, 100),
-            "notes": rng.choice(LEAD_NOTES) if rng.random() < 0.4 else None,
-            "last_contact": None,
-            "custom_fields": {"industry": rng.choice(["retail", "finance", "health", "tech"])}
-            if rng.random() < 0.3
-            else {},
-            "assigned_to": rng.choice(users) if rng.random() < 0.7 else None,
-            "nurture_step": 0 if status == "new" else rng.randint(0, 3),
-            "converted_at": None,
-            "created_at": iso_z(created),
-        }
+        lead = lead_record(
+            rng,
+            p,
+            new_id(),
+            f"{first} {last}",
+            email,
+            source,
+            status,
+            lambda: _uuid(rng),
+            users,
+            iso_z(created),
+        )
         interactions = []
         clock = created
         plan = plans.get("lead_interactions")

@@ -9,6 +9,7 @@ the records, as if they had been made through the API.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -105,19 +106,27 @@ def _address(rng: random.Random, p: Pools) -> str:
     return f"{rng.randint(1, 9999)} {rng.choice(p.last_names)} St, {rng.choice(p.cities)}"
 
 
-def _lead(rng: random.Random, p: Pools, ids: _Ids, users: list[str], n: int) -> tuple[dict, list[dict]]:
-    first, last = p.person(rng)
-    created = Pools.moment(rng, 365)
-    status = weighted(rng, LEAD_STATUS)
-    source = weighted(rng, LEAD_SOURCE)
-    lead: dict[str, Any] = {
-        "id": ids("leads"),
-        "name": f"{first} {last}",
-        "email": p.email(rng, first, last, n),
+def lead_record(
+    rng: random.Random,
+    p: Pools,
+    ident: str,
+    name: str,
+    email: str,
+    source: str,
+    status: str,
+    campaign_id: Callable[[], str],
+    users: list[str],
+    created_at: str,
+) -> dict[str, Any]:
+    """A lead's remaining fields, drawn in one fixed order that the seed and scenarios share."""
+    return {
+        "id": ident,
+        "name": name,
+        "email": email,
         "phone": Pools.phone(rng) if rng.random() < 0.8 else None,
         "company": rng.choice(p.companies) if rng.random() < 0.7 else None,
         "source": source,
-        "campaign_id": ids("campaigns") if source in ("campaign", "email") else None,
+        "campaign_id": campaign_id() if source in ("campaign", "email") else None,
         "status": status,
         "score": rng.randint(0, 100),
         "notes": rng.choice(LEAD_NOTES) if rng.random() < 0.4 else None,
@@ -128,8 +137,20 @@ def _lead(rng: random.Random, p: Pools, ids: _Ids, users: list[str], n: int) -> 
         "assigned_to": rng.choice(users) if rng.random() < 0.7 else None,
         "nurture_step": 0 if status == "new" else rng.randint(0, 3),
         "converted_at": None,
-        "created_at": iso(created),
+        "created_at": created_at,
     }
+
+
+def _lead(rng: random.Random, p: Pools, ids: _Ids, users: list[str], n: int) -> tuple[dict, list[dict]]:
+    first, last = p.person(rng)
+    created = Pools.moment(rng, 365)
+    status = weighted(rng, LEAD_STATUS)
+    source = weighted(rng, LEAD_SOURCE)
+    ident = ids("leads")
+    email = p.email(rng, first, last, n)
+    lead = lead_record(
+        rng, p, ident, f"{first} {last}", email, source, status, lambda: ids("campaigns"), users, iso(created)
+    )
     interactions = []
     clock = created
     for _ in range(0 if status == "new" and rng.random() < 0.5 else rng.choice([1, 1, 2, 3, 4])):
