@@ -37,9 +37,9 @@ from mockserver.vendors.crmcom.seed import (
     USERS,
     _account,
     _activity,
-    _address,
     _contact,
     random_account,
+    random_addresses,
 )
 
 DAY = 86400
@@ -197,18 +197,7 @@ class CrmcomScenario(ScenarioAdapter):
         for n in range(count):
             first, last = p.person(rng)
             created = start + int(rng.random() * max(1, end - start))
-            addresses = [
-                _address(
-                    _guid(rng),
-                    f"{rng.randint(1, 300)} {rng.choice(p.last_names)} Street",
-                    "",
-                    "",
-                    rng.choice(p.cities),
-                    f"{rng.randint(1000, 9999)}",
-                    rng.choice(COUNTRIES),
-                )
-                for _ in range(rng.choice([0, 1, 1, 2]))
-            ]
+            addresses = random_addresses(rng, p)
             contact = _contact(
                 _guid(rng),
                 first,

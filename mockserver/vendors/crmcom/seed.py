@@ -134,6 +134,22 @@ def _account(ident: str, contact: str, number: str, name: str, currency: str, **
     return doc
 
 
+def random_addresses(rng: random.Random, p: Pools) -> list[dict]:
+    """None to two postal addresses for a contact."""
+    return [
+        _address(
+            _guid(rng),
+            f"{rng.randint(1, 300)} {rng.choice(p.last_names)} Street",
+            "",
+            "",
+            rng.choice(p.cities),
+            f"{rng.randint(1000, 9999)}",
+            rng.choice(COUNTRIES),
+        )
+        for _ in range(rng.choice([0, 1, 1, 2]))
+    ]
+
+
 def random_account(
     rng: random.Random,
     contact: dict[str, Any],
@@ -407,18 +423,7 @@ def generate(mode: str, seed: int, count: int, org_ids: list[str], p: Pools) -> 
     for n in range(count):
         first, last = p.person(rng)
         created = ANCHOR_EPOCH - rng.randint(30 * 86400, 700 * 86400)
-        addresses = [
-            _address(
-                _guid(rng),
-                f"{rng.randint(1, 300)} {rng.choice(p.last_names)} Street",
-                "",
-                "",
-                rng.choice(p.cities),
-                f"{rng.randint(1000, 9999)}",
-                rng.choice(COUNTRIES),
-            )
-            for _ in range(rng.choice([0, 1, 1, 2]))
-        ]
+        addresses = random_addresses(rng, p)
         contact = _contact(
             _guid(rng),
             first,
